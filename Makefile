@@ -1,0 +1,110 @@
+# renkei - a plain Makefile with pkg-config.
+#
+#   make run        install what is missing, build, start the demo hub
+#   make test       install what is missing, build, run the whole suite
+#   make SANITIZE=address,undefined test    the suite under ASan + UBSan
+#   make fuzz       run every libFuzzer target (FUZZ_SECONDS each)
+#   make WERROR=1   warnings are errors (CI)
+
+CC        ?= cc
+CLANG     ?= clang
+PKGS      := libmicrohttpd jansson sqlite3 libsodium
+TEST_PKGS := cmocka libcurl
+SANITIZE  ?=
+WERROR    ?=
+FUZZ_SECONDS ?= 60
+DEMO_DIR  ?= var/demo
+PORT      ?= 8080
+
+ifeq ($(SANITIZE),)
+BUILD     := build
+SANFLAGS  :=
+else
+BUILD     := build-san
+SANFLAGS  := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+             -Wpointer-arith -Wvla -Wno-missing-field-initializers
+ifneq ($(WERROR),)
+WARN      += -Werror
+endif
+
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) $(CFLAGS) \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+LIB_SRC   := $(sort $(wildcard src/common/*.c src/store/*.c src/stix/*.c src/policy/*.c src/api/*.c src/http/*.c))
+CLI_SRC   := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+API_SRC   := $(sort $(wildcard tests/api/test_*.c))
+API_BIN   := $(API_SRC:tests/api/%.c=$(BUILD)/tests/api_%)
+API_LIB   := tests/api/harness.c
+FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+FUZZ_LIB  := $(filter-out src/http/%,$(LIB_SRC))
+
+.PHONY: all deps run test unit api fuzz fuzz-smoke clean format format-check demo
+
+all: $(BUILD)/renkei
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/renkei: $(LIB_OBJ) $(CLI_OBJ)
+	$(CC) $(SANFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/api_%: tests/api/%.c $(API_LIB) tests/api/harness.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(API_LIB) $(LIB_OBJ) $(LIBS) $(TEST_LIBS)
+
+# The demo hub on 127.0.0.1:$(PORT), made on first run and kept in $(DEMO_DIR).
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/run-demo.sh $(BUILD)/renkei $(DEMO_DIR) $(PORT)
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(API_BIN)
+	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN) $(API_BIN)
+
+unit: $(UNIT_BIN)
+	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN)
+
+api: all $(API_BIN)
+	@sh scripts/run-tests.sh $(BUILD) $(API_BIN)
+
+# libFuzzer targets: clang, ASan + UBSan, the parsers only (no HTTP).
+build-fuzz/%: fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p build-fuzz
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(shell pkg-config --cflags $(PKGS)) -o $@ $< $(FUZZ_LIB) $(LIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	@sh scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-smoke: $(FUZZ_BIN)
+	@sh scripts/fuzz.sh 20 $(FUZZ_BIN)
+
+format:
+	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]')
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,39 @@
+/*
+ * ingest.h - taking a TAXII envelope or STIX bundle into a collection: the
+ * one path by which objects enter the hub (TAXII POST and 'renkei import').
+ *
+ * Every object is validated on its own; the valid ones are stored in one
+ * transaction with one date_added, the others are listed with a precise
+ * message, and the TAXII status resource that says so is written in the
+ * same transaction.
+ */
+#ifndef RENKEI_INGEST_H
+#define RENKEI_INGEST_H
+
+#include <jansson.h>
+
+#include "../common/timeutil.h"
+#include "app.h"
+
+struct ingest_who {
+	int64_t org_id;
+	const char *org_identity;  /* the poster's identity id, for created_by_ref */
+	int64_t root_id;
+};
+
+/*
+ * Ingests body[0..len) into col. On success (even when some objects were
+ * refused) returns ERR_OK and hands the status resource to *status (caller
+ * json_decref's it). Returns ERR_UNPROCESSABLE with a reason in msg when the
+ * body is not an envelope at all, ERR_TOOBIG when it holds too many
+ * objects, and a store error (nothing written) when the transaction failed.
+ */
+err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest_who *who,
+                      const struct collection *col, const char *body, size_t len,
+                      json_t **status, char *msg, size_t msgsz);
+
+/* Formats a version timestamp as STIX shows it: milliseconds when the value
+ * has no finer part, microseconds otherwise. */
+void ingest_format_version(int64_t us, char out[TS_BUFSZ]);
+
+#endif

@@ -1,0 +1,972 @@
+/*
+ * taxii.c - the TAXII 2.1 endpoints (OASIS Standard, 10 June 2021) and the
+ * routing of every request: discovery, API roots, status, collections,
+ * manifest, objects, object, versions; plus /healthz and /metrics.
+ *
+ * Objects are served as the exact bytes received: a page is the stored
+ * bodies joined by commas inside an envelope, never re-serialised.
+ *
+ * Depends on store/, stix/, common/ and the other files of api/.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../common/log.h"
+#include "../common/timeutil.h"
+#include "api.h"
+#include "auth.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "query.h"
+#include "../common/banned.h"
+
+#define TAXII_MEDIA "application/taxii+json;version=2.1"
+#define STIX_MEDIA "application/stix+json;version=2.1"
+#define MAX_SEGMENTS 8
+#define MAX_SEGMENT_LEN 300
+
+void api_resp_init(struct api_resp *resp, size_t max_body)
+{
+	memset(resp, 0, sizeof(*resp));
+	resp->status = 500;
+	resp->content_type = TAXII_MEDIA;
+	resp->route = "other";
+	snprintf(resp->user, sizeof(resp->user), "-");
+	snprintf(resp->org, sizeof(resp->org), "-");
+	buf_init(&resp->body, max_body);
+}
+
+void api_resp_release(struct api_resp *resp)
+{
+	buf_release(&resp->body);
+}
+
+/* ---- errors (TAXII 2.1 §3.6.1) ---- */
+
+static const char *status_title(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+/*
+ * Answers with a TAXII error resource. description is for the client: it
+ * must never carry database text, internals, or anything about objects the
+ * requester may not see.
+ */
+static void reply_error(struct api_resp *resp, int status, const char *description)
+{
+	char code[8];
+	snprintf(code, sizeof(code), "%d", status);
+	json_t *e = json_pack("{s:s, s:s, s:s}", "title", status_title(status), "description",
+	                      description, "http_status", code);
+	char *s = e ? json_dumps(e, JSON_COMPACT) : NULL;
+	buf_reset(&resp->body);
+	resp->status = status;
+	resp->content_type = TAXII_MEDIA;
+	resp->has_date_headers = false;
+	if (s)
+		buf_adds(&resp->body, s);
+	free(s);
+	json_decref(e);
+}
+
+/* Answers for an err_t that is not the client's fault, or maps it. */
+static void reply_err(struct api_resp *resp, err_t rc)
+{
+	switch (rc) {
+	case ERR_BUSY:
+		reply_error(resp, 503, "the store is busy; try again");
+		break;
+	case ERR_TOOBIG:
+		reply_error(resp, 413, "the request or its result is larger than this server allows");
+		break;
+	case ERR_NOTFOUND:
+		reply_error(resp, 404, "not found");
+		break;
+	default:
+		reply_error(resp, 500, "the server could not complete the request; the log has the detail");
+		break;
+	}
+}
+
+/* Sends a JSON value as the 200 (or other) body. Steals v. */
+static void reply_json(struct api_resp *resp, int status, json_t *v)
+{
+	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	if (!s) {
+		reply_error(resp, 500, "out of memory");
+		return;
+	}
+	buf_reset(&resp->body);
+	if (buf_adds(&resp->body, s)) {
+		free(s);
+		reply_error(resp, 500, "response too large");
+		return;
+	}
+	free(s);
+	resp->status = status;
+}
+
+/* ---- media types (TAXII 2.1 §1.6.8) ---- */
+
+/*
+ * Whether one media type (with parameters) names TAXII 2.1: type and
+ * subtype compare case-insensitively; a version parameter, when present,
+ * must be 2.1; other parameters are ignored. With allow_wild, "* / *" and
+ * "application/ *" also match (an Accept range); a q of 0 refuses.
+ */
+static bool media_is_taxii(const char *s, size_t len, bool allow_wild)
+{
+	static const char want[] = "application/taxii+json";
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	size_t start = i;
+	while (i < len && s[i] != ';' && s[i] != ' ' && s[i] != '\t')
+		i++;
+	size_t tlen = i - start;
+	bool ok = (tlen == sizeof(want) - 1 && !strncasecmp(s + start, want, tlen)) ||
+	          (allow_wild && tlen == 3 && !strncmp(s + start, "*/*", 3)) ||
+	          (allow_wild && tlen == 13 && !strncasecmp(s + start, "application/*", 13));
+	if (!ok)
+		return false;
+	bool wild = s[start + tlen - 1] == '*';
+	/* Parameters: name=value pairs separated by ';'. */
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ';'))
+			i++;
+		size_t ns = i;
+		while (i < len && s[i] != '=' && s[i] != ';')
+			i++;
+		size_t nlen = i - ns;
+		while (nlen && (s[ns + nlen - 1] == ' ' || s[ns + nlen - 1] == '\t'))
+			nlen--;
+		if (i >= len || s[i] != '=') {
+			continue;
+		}
+		i++;
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		size_t vs = i;
+		while (i < len && s[i] != ';')
+			i++;
+		size_t vlen = i - vs;
+		while (vlen && (s[vs + vlen - 1] == ' ' || s[vs + vlen - 1] == '\t'))
+			vlen--;
+		if (vlen >= 2 && s[vs] == '"' && s[vs + vlen - 1] == '"') {
+			vs++;
+			vlen -= 2;
+		}
+		if (nlen == 7 && !strncasecmp(s + ns, "version", 7) && !wild) {
+			if (vlen != 3 || strncmp(s + vs, "2.1", 3))
+				return false;
+		} else if (nlen == 1 && (s[ns] == 'q' || s[ns] == 'Q')) {
+			bool zero = vlen >= 1 && s[vs] == '0';
+			for (size_t k = 1; zero && k < vlen; k++)
+				if (s[vs + k] != '0' && s[vs + k] != '.')
+					zero = false;
+			if (zero)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Whether the Accept header admits a TAXII 2.1 answer. No header: yes. */
+static bool accept_ok(const char *accept)
+{
+	if (!accept || !*accept)
+		return true;
+	const char *p = accept;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (media_is_taxii(p, len, true))
+			return true;
+		if (!comma)
+			return false;
+		p = comma + 1;
+	}
+}
+
+/* ---- request context ---- */
+
+struct ctx {
+	struct app *app;
+	const struct api_req *req;
+	struct api_resp *resp;
+	struct store_conn *c;
+	struct principal who;
+	const char *seg[MAX_SEGMENTS];
+	size_t n_seg;
+	char segbuf[2048];
+	struct api_root root;
+	struct collection col;
+	struct grant grant;
+};
+
+/* Splits "/a/b/c/" into segments; false for an empty or overlong one. */
+static bool split_path(struct ctx *x, bool *trailing)
+{
+	const char *path = x->req->path;
+	size_t len = strlen(path);
+	if (len == 0 || path[0] != '/' || len >= sizeof(x->segbuf))
+		return false;
+	memcpy(x->segbuf, path, len + 1);
+	*trailing = path[len - 1] == '/';
+	x->n_seg = 0;
+	char *p = x->segbuf + 1;
+	while (*p) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (!*p || strlen(p) > MAX_SEGMENT_LEN || x->n_seg == MAX_SEGMENTS)
+			return false;
+		x->seg[x->n_seg++] = p;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return true;
+}
+
+static bool method_is(const struct ctx *x, const char *m)
+{
+	return !strcmp(x->req->method, m);
+}
+
+static void reply_method(struct ctx *x, const char *allow)
+{
+	x->resp->allow = allow;
+	reply_error(x->resp, 405, "this resource does not take that method");
+}
+
+/* ---- discovery and API roots (§4.1, §4.2) ---- */
+
+static err_t add_root_url(void *ctx, const struct api_root *r)
+{
+	json_t *list = ctx;
+	char url[STORE_NAME_MAX + 4];
+	snprintf(url, sizeof(url), "/%s/", r->name);
+	return json_array_append_new(list, json_string(url)) ? ERR_NOMEM : ERR_OK;
+}
+
+static void h_discovery(struct ctx *x)
+{
+	json_t *roots = json_array();
+	json_t *d = json_pack("{s:s, s:s}", "title", x->app->cfg.title, "description",
+	                      "renkei: cyber threat information sharing under the agreement of "
+	                      "27 December 2024 (MoD, METI, IPA)");
+	err_t rc = roots && d ? store_root_list(x->c, add_root_url, roots) : ERR_NOMEM;
+	if (rc) {
+		json_decref(roots);
+		json_decref(d);
+		reply_err(x->resp, rc);
+		return;
+	}
+	if (x->app->cfg.contact[0])
+		json_object_set_new(d, "contact", json_string(x->app->cfg.contact));
+	if (json_array_size(roots)) {
+		json_object_set(d, "default", json_array_get(roots, 0));
+		json_object_set(d, "api_roots", roots);
+	}
+	json_decref(roots);
+	reply_json(x->resp, 200, d);
+}
+
+static void h_api_root(struct ctx *x)
+{
+	json_t *r = json_pack("{s:s, s:[s], s:I}", "title", x->root.title, "versions", TAXII_MEDIA,
+	                      "max_content_length", (json_int_t)x->app->cfg.max_content_length);
+	if (r && x->root.description[0])
+		json_object_set_new(r, "description", json_string(x->root.description));
+	reply_json(x->resp, 200, r);
+}
+
+static void h_status(struct ctx *x, const char *id)
+{
+	struct status_rec st;
+	char *doc = NULL;
+	err_t rc = store_status_get(x->c, id, app_now(x->app), &st, &doc);
+	/* A status belongs to the organisation that posted: others get 404. */
+	if (rc == ERR_NOTFOUND || (!rc && (st.root_id != x->root.id || st.org_id != x->who.org.id))) {
+		free(doc);
+		reply_error(x->resp, 404, "no such status resource (they are kept for a limited time)");
+		return;
+	}
+	if (rc) {
+		reply_err(x->resp, rc);
+		return;
+	}
+	buf_reset(&x->resp->body);
+	if (buf_add(&x->resp->body, doc, st.doc_len))
+		reply_error(x->resp, 500, "response too large");
+	else
+		x->resp->status = 200;
+	free(doc);
+}
+
+/* ---- collections (§5.1, §5.2) ---- */
+
+static json_t *collection_json(const struct collection *col, const struct grant *g)
+{
+	json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:[s]}", "id", col->uuid, "title", col->title,
+	                      "can_read", g->can_read, "can_write", g->can_write, "media_types",
+	                      STIX_MEDIA);
+	if (o && col->description[0])
+		json_object_set_new(o, "description", json_string(col->description));
+	if (o && col->alias[0])
+		json_object_set_new(o, "alias", json_string(col->alias));
+	return o;
+}
+
+struct coll_list {
+	struct ctx *x;
+	json_t *list;
+};
+
+static err_t add_collection(void *ctx, const struct collection *col)
+{
+	struct coll_list *cl = ctx;
+	struct grant g;
+	err_t rc = store_grant_get(cl->x->c, col->id, cl->x->who.org.id, &g);
+	if (rc)
+		return rc;
+	if (!g.can_read && !g.can_write)
+		return ERR_OK; /* not this organisation's: not listed */
+	json_t *o = collection_json(col, &g);
+	if (!o)
+		return ERR_NOMEM;
+	return json_array_append_new(cl->list, o) ? ERR_NOMEM : ERR_OK;
+}
+
+static void h_collections(struct ctx *x)
+{
+	struct coll_list cl = {x, json_array()};
+	err_t rc = cl.list ? store_collection_list(x->c, x->root.id, add_collection, &cl) : ERR_NOMEM;
+	if (rc) {
+		json_decref(cl.list);
+		reply_err(x->resp, rc);
+		return;
+	}
+	json_t *o = json_object();
+	if (o && json_array_size(cl.list))
+		json_object_set(o, "collections", cl.list);
+	json_decref(cl.list);
+	reply_json(x->resp, 200, o);
+}
+
+/* Finds the collection of segment 3 and the requester's grant on it;
+ * answers 404 for a collection the organisation has no right on at all. */
+static bool find_collection_or_reply(struct ctx *x, const char *key)
+{
+	err_t rc = store_collection_find(x->c, x->root.id, key, &x->col);
+	if (!rc)
+		rc = store_grant_get(x->c, x->col.id, x->who.org.id, &x->grant);
+	if (rc == ERR_NOTFOUND || (!rc && !x->grant.can_read && !x->grant.can_write)) {
+		reply_error(x->resp, 404, "no such collection");
+		return false;
+	}
+	if (rc) {
+		reply_err(x->resp, rc);
+		return false;
+	}
+	return true;
+}
+
+static void h_collection(struct ctx *x)
+{
+	reply_json(x->resp, 200, collection_json(&x->col, &x->grant));
+}
+
+/* ---- object queries (§3.4, §5.3, §5.4, §5.6, §5.8) ---- */
+
+enum page_kind { PAGE_OBJECTS, PAGE_MANIFEST, PAGE_VERSIONS };
+
+struct page {
+	struct ctx *x;
+	enum page_kind kind;
+	size_t n;
+	size_t max_bytes;
+	int64_t first_date, last_date, last_seq;
+	bool cut;            /* stopped early because the page is full */
+	json_t *list;        /* manifest records or version strings */
+};
+
+#define STOP_PAGE ERR_TOOBIG
+
+static err_t page_row(void *ctx, const struct obj_row *row)
+{
+	struct page *pg = ctx;
+	struct buf *b = &pg->x->resp->body;
+	char ts[TS_BUFSZ], ver[TS_BUFSZ];
+	err_t rc = ERR_OK;
+
+	/* Past the byte budget, end the page here (the first row always fits). */
+	if (pg->n && b->len + row->body_len + 64 > pg->max_bytes) {
+		pg->cut = true;
+		return STOP_PAGE;
+	}
+	if (pg->kind == PAGE_OBJECTS) {
+		if (pg->n)
+			rc = buf_addc(b, ',');
+		if (!rc)
+			rc = buf_add(b, row->body, row->body_len);
+	} else if (pg->kind == PAGE_MANIFEST) {
+		ts_format(row->date_added, ts);
+		ingest_format_version(row->version, ver);
+		json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "id", row->stix_id, "date_added", ts,
+		                      "version", ver, "media_type", STIX_MEDIA);
+		rc = r && !json_array_append_new(pg->list, r) ? ERR_OK : ERR_NOMEM;
+	} else {
+		ingest_format_version(row->version, ver);
+		rc = json_array_append_new(pg->list, json_string(ver)) ? ERR_NOMEM : ERR_OK;
+	}
+	if (rc)
+		return rc;
+	if (!pg->n)
+		pg->first_date = row->date_added;
+	pg->last_date = row->date_added;
+	pg->last_seq = row->seq;
+	pg->n++;
+	return ERR_OK;
+}
+
+/* Fills an obj_query from the parsed filter and the server's limits. */
+static void query_from_filter(struct ctx *x, const struct taxii_filter *f, struct obj_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->collection_id = x->col.id;
+	q->ids = f->ids;
+	q->n_ids = f->n_ids;
+	q->types = f->types;
+	q->n_types = f->n_types;
+	q->version_mode = f->version_mode;
+	q->versions = f->versions;
+	q->n_versions = f->n_versions;
+	q->spec_versions = f->spec_versions;
+	q->n_spec_versions = f->n_spec_versions;
+	q->has_added_after = f->has_added_after;
+	q->added_after = f->added_after;
+	q->has_cursor = f->has_next;
+	q->cursor_date = f->next_date;
+	q->cursor_seq = f->next_seq;
+	/* §3.4.1: a limit above the server's maximum gets the maximum. */
+	size_t lim = f->has_limit ? f->limit : x->app->cfg.page_default;
+	q->limit = lim > x->app->cfg.page_max ? x->app->cfg.page_max : lim;
+}
+
+static bool parse_filter_or_reply(struct ctx *x, unsigned allowed, struct taxii_filter *f)
+{
+	char msg[QUERY_MSG_MAX];
+	if (x->req->too_many_params) {
+		reply_error(x->resp, 400, "too many query parameters");
+		return false;
+	}
+	err_t rc = taxii_filter_parse(x->req->params, x->req->n_params, allowed, f, msg);
+	if (rc == ERR_NOMEM) {
+		reply_err(x->resp, rc);
+		return false;
+	}
+	if (rc) {
+		reply_error(x->resp, 400, msg);
+		return false;
+	}
+	return true;
+}
+
+/* Whether any version of stix_id is stored in the collection. */
+static err_t object_exists(struct ctx *x, const char *stix_id, bool *exists)
+{
+	struct obj_query q = {.collection_id = x->col.id, .stix_id = stix_id,
+	                      .version_mode = VERSION_ALL, .limit = 1};
+	struct page pg = {.x = x, .kind = PAGE_VERSIONS, .max_bytes = 1 << 20, .list = json_array()};
+	bool more;
+	if (!pg.list)
+		return ERR_NOMEM;
+	err_t rc = store_object_query(x->c, &q, page_row, &pg, &more);
+	*exists = pg.n > 0;
+	json_decref(pg.list);
+	return rc;
+}
+
+/*
+ * Runs a page query and answers it: an envelope of stored bytes, a
+ * manifest, or a list of versions, with the date headers of §3.2 and `more`
+ * / `next` of §3.7.
+ */
+static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, unsigned allowed)
+{
+	struct taxii_filter f;
+	struct obj_query q;
+	struct page pg = {.x = x, .kind = kind, .max_bytes = x->app->cfg.max_page_bytes};
+	struct buf *b = &x->resp->body;
+	char cursor[CURSOR_MAX];
+	bool more = false;
+	err_t rc;
+
+	if (!parse_filter_or_reply(x, allowed, &f))
+		goto out;
+	query_from_filter(x, &f, &q);
+	q.stix_id = stix_id;
+	q.want_body = kind == PAGE_OBJECTS;
+	if (kind == PAGE_VERSIONS)
+		q.version_mode = VERSION_ALL; /* §5.8: every version, no match[version] */
+	if (kind != PAGE_OBJECTS && !(pg.list = json_array())) {
+		reply_err(x->resp, ERR_NOMEM);
+		goto out;
+	}
+
+	buf_reset(b);
+	if (kind == PAGE_OBJECTS && buf_adds(b, "{\"objects\":[")) {
+		reply_err(x->resp, ERR_NOMEM);
+		goto out;
+	}
+	rc = store_object_query(x->c, &q, page_row, &pg, &more);
+	if (rc == STOP_PAGE && pg.cut) {
+		rc = ERR_OK;
+		more = true;
+	}
+	if (rc) {
+		reply_err(x->resp, rc);
+		goto out;
+	}
+	if (stix_id && pg.n == 0 && !f.has_next) {
+		/* §5.6, §5.8: an unknown object is 404; a known one that the
+		 * filters exclude is an empty answer. */
+		bool exists = false;
+		rc = object_exists(x, stix_id, &exists);
+		if (rc) {
+			reply_err(x->resp, rc);
+			goto out;
+		}
+		if (!exists) {
+			reply_error(x->resp, 404, "no object with this id in this collection");
+			goto out;
+		}
+	}
+
+	if (pg.n == 0) {
+		/* §3.7: nothing matched is an empty envelope (likewise manifest
+		 * and versions), with no date headers to give. */
+		buf_reset(b);
+		rc = buf_adds(b, "{}");
+	} else if (kind == PAGE_OBJECTS) {
+		rc = buf_addf(b, "],\"more\":%s", more ? "true" : "false");
+		if (!rc && more) {
+			taxii_cursor_encode(pg.last_date, pg.last_seq, cursor);
+			rc = buf_addf(b, ",\"next\":\"%s\"", cursor);
+		}
+		if (!rc)
+			rc = buf_addc(b, '}');
+	} else {
+		json_t *o = json_pack("{s:b}", "more", more);
+		if (o && more) {
+			/* The manifest and versions resources have no `next` in
+			 * §5.3.1 / §5.8.1, but clients may page them with the same
+			 * cursor: we offer it, and accept it back. */
+			taxii_cursor_encode(pg.last_date, pg.last_seq, cursor);
+			json_object_set_new(o, "next", json_string(cursor));
+		}
+		if (o)
+			json_object_set(o, kind == PAGE_MANIFEST ? "objects" : "versions", pg.list);
+		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		buf_reset(b);
+		rc = s ? buf_adds(b, s) : ERR_NOMEM;
+		free(s);
+	}
+	if (rc) {
+		reply_err(x->resp, rc);
+		goto out;
+	}
+	x->resp->status = 200;
+	if (pg.n) {
+		x->resp->has_date_headers = true;
+		ts_format(pg.first_date, x->resp->date_first);
+		ts_format(pg.last_date, x->resp->date_last);
+	}
+out:
+	json_decref(pg.list);
+	taxii_filter_release(&f);
+}
+
+/* §5.4: can_read, else 403 (the collection is known to the requester). */
+static bool require_read_or_reply(struct ctx *x)
+{
+	if (x->grant.can_read)
+		return true;
+	reply_error(x->resp, 403, "your organisation may not read this collection");
+	return false;
+}
+
+static void h_objects_post(struct ctx *x)
+{
+	char msg[STIX_MSG_MAX + 64];
+	json_t *status = NULL;
+
+	if (!x->grant.can_write) {
+		reply_error(x->resp, 403, "your organisation may not add objects to this collection");
+		return;
+	}
+	if (!x->req->content_type ||
+	    !media_is_taxii(x->req->content_type, strlen(x->req->content_type), false)) {
+		reply_error(x->resp, 415, "send the envelope as Content-Type: " TAXII_MEDIA);
+		return;
+	}
+	if (x->req->body_too_big) {
+		reply_error(x->resp, 413, "the request body is larger than max_content_length");
+		return;
+	}
+	struct ingest_who who = {
+		.org_id = x->who.org.id,
+		.org_identity = x->who.org.identity_id,
+		.root_id = x->root.id,
+	};
+	err_t rc = ingest_envelope(x->app, x->c, &who, &x->col, x->req->body, x->req->body_len,
+	                           &status, msg, sizeof(msg));
+	if (rc == ERR_UNPROCESSABLE) {
+		char d[STIX_MSG_MAX + 96];
+		snprintf(d, sizeof(d), "the body is not a TAXII envelope: %.300s", msg);
+		reply_error(x->resp, 422, d);
+		return;
+	}
+	if (rc == ERR_TOOBIG) {
+		reply_error(x->resp, 413, "the envelope holds more objects than this server takes at once");
+		return;
+	}
+	if (rc) {
+		reply_err(x->resp, rc);
+		return;
+	}
+	reply_json(x->resp, 202, status);
+}
+
+static void h_object_delete(struct ctx *x, const char *stix_id)
+{
+	struct taxii_filter f;
+	struct obj_query q;
+	size_t n = 0;
+
+	/* §5.7: DELETE needs both rights; one of them alone is 403. */
+	if (!x->grant.can_read || !x->grant.can_write) {
+		reply_error(x->resp, 403, "deleting needs both read and write rights on the collection");
+		return;
+	}
+	if (!parse_filter_or_reply(x, QF_VERSION | QF_SPEC_VERSION, &f))
+		goto out;
+	query_from_filter(x, &f, &q);
+	q.stix_id = stix_id;
+	/* Without match[version], DELETE removes the object: every version. */
+	if (!f.version_mode)
+		q.version_mode = VERSION_ALL;
+	err_t rc = store_tx_begin(x->c);
+	if (!rc)
+		rc = store_object_delete(x->c, &q, &n);
+	rc = store_tx_end(x->c, rc);
+	if (rc) {
+		reply_err(x->resp, rc);
+		goto out;
+	}
+	if (n == 0) {
+		reply_error(x->resp, 404, "no object with this id and version in this collection");
+		goto out;
+	}
+	buf_reset(&x->resp->body);
+	x->resp->status = 200;
+out:
+	taxii_filter_release(&f);
+}
+
+/* ---- operations endpoints ---- */
+
+static void h_healthz(struct app *app, struct api_resp *resp)
+{
+	struct store_conn *c = NULL;
+	int64_t n = 0;
+	resp->route = "healthz";
+	resp->content_type = "application/json";
+	store_conn_get(app->store, &c);
+	err_t rc = store_object_count(c, &n);
+	store_conn_put(app->store, c);
+	buf_reset(&resp->body);
+	if (rc) {
+		resp->status = 503;
+		buf_adds(&resp->body, "{\"status\":\"unavailable\"}");
+		return;
+	}
+	resp->status = 200;
+	buf_adds(&resp->body, "{\"status\":\"ok\"}");
+}
+
+static void h_metrics(struct app *app, struct api_resp *resp)
+{
+	struct store_conn *c = NULL;
+	int64_t n = 0;
+	resp->route = "metrics";
+	store_conn_get(app->store, &c);
+	err_t rc = store_object_count(c, &n);
+	store_conn_put(app->store, c);
+	buf_reset(&resp->body);
+	if (!rc)
+		rc = metrics_render(app->metrics, n, &resp->body);
+	if (rc) {
+		reply_err(resp, rc);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* ---- routing ---- */
+
+static void route_taxii(struct ctx *x)
+{
+	const char **seg = x->seg;
+	size_t n = x->n_seg;
+	err_t rc;
+
+	if (n == 1 && !strcmp(seg[0], "taxii2")) {
+		x->resp->route = "discovery";
+		if (!method_is(x, "GET"))
+			{
+			reply_method(x, "GET");
+			return;
+		}
+		{
+			h_discovery(x);
+			return;
+		}
+	}
+	rc = store_root_find(x->c, seg[0], &x->root);
+	if (rc) {
+		if (rc == ERR_NOTFOUND)
+			reply_error(x->resp, 404, "no such API root");
+		else
+			reply_err(x->resp, rc);
+		return;
+	}
+	if (n == 1) {
+		x->resp->route = "api_root";
+		if (!method_is(x, "GET"))
+			{
+			reply_method(x, "GET");
+			return;
+		}
+		{
+			h_api_root(x);
+			return;
+		}
+	}
+	if (n == 3 && !strcmp(seg[1], "status")) {
+		x->resp->route = "status";
+		if (!method_is(x, "GET"))
+			{
+			reply_method(x, "GET");
+			return;
+		}
+		{
+			h_status(x, seg[2]);
+			return;
+		}
+	}
+	if (strcmp(seg[1], "collections"))
+		{
+			reply_error(x->resp, 404, "no such resource");
+			return;
+		}
+	if (n == 2) {
+		x->resp->route = "collections";
+		if (!method_is(x, "GET"))
+			{
+			reply_method(x, "GET");
+			return;
+		}
+		{
+			h_collections(x);
+			return;
+		}
+	}
+	if (!find_collection_or_reply(x, seg[2]))
+		return;
+	if (n == 3) {
+		x->resp->route = "collection";
+		if (!method_is(x, "GET"))
+			{
+			reply_method(x, "GET");
+			return;
+		}
+		{
+			h_collection(x);
+			return;
+		}
+	}
+	if (n == 4 && !strcmp(seg[3], "manifest")) {
+		x->resp->route = "manifest";
+		if (!method_is(x, "GET"))
+			{
+			reply_method(x, "GET");
+			return;
+		}
+		if (require_read_or_reply(x))
+			serve_page(x, PAGE_MANIFEST, NULL,
+			           QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_ID | QF_TYPE | QF_VERSION | QF_SPEC_VERSION);
+		return;
+	}
+	if (strcmp(seg[3], "objects"))
+		{
+			reply_error(x->resp, 404, "no such resource");
+			return;
+		}
+	if (n == 4) {
+		if (method_is(x, "GET")) {
+			x->resp->route = "objects_get";
+			if (require_read_or_reply(x))
+				serve_page(x, PAGE_OBJECTS, NULL,
+				           QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_ID | QF_TYPE | QF_VERSION | QF_SPEC_VERSION);
+			return;
+		}
+		if (method_is(x, "POST")) {
+			x->resp->route = "objects_post";
+			{
+			h_objects_post(x);
+			return;
+		}
+		}
+		{
+			reply_method(x, "GET, POST");
+			return;
+		}
+	}
+	if (n == 5) {
+		if (method_is(x, "GET")) {
+			x->resp->route = "object_get";
+			if (require_read_or_reply(x))
+				serve_page(x, PAGE_OBJECTS, seg[4],
+				           QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_VERSION | QF_SPEC_VERSION);
+			return;
+		}
+		if (method_is(x, "DELETE")) {
+			x->resp->route = "object_delete";
+			{
+			h_object_delete(x, seg[4]);
+			return;
+		}
+		}
+		{
+			reply_method(x, "GET, DELETE");
+			return;
+		}
+	}
+	if (n == 6 && !strcmp(seg[5], "versions")) {
+		x->resp->route = "versions";
+		if (!method_is(x, "GET"))
+			{
+			reply_method(x, "GET");
+			return;
+		}
+		if (require_read_or_reply(x))
+			serve_page(x, PAGE_VERSIONS, seg[4],
+			           QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_SPEC_VERSION);
+		return;
+	}
+	reply_error(x->resp, 404, "no such resource");
+}
+
+void api_handle(struct app *app, const struct api_req *req, struct api_resp *resp)
+{
+	struct ctx *x = NULL;
+	bool trailing = false;
+	err_t rc;
+
+	if (!strcmp(req->path, "/healthz") || !strcmp(req->path, "/healthz/")) {
+		if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+			resp->allow = "GET";
+			{
+			reply_error(resp, 405, "use GET");
+			return;
+		}
+		}
+		{
+			h_healthz(app, resp);
+			return;
+		}
+	}
+	if (!strcmp(req->path, "/metrics") || !strcmp(req->path, "/metrics/")) {
+		if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+			resp->allow = "GET";
+			{
+			reply_error(resp, 405, "use GET");
+			return;
+		}
+		}
+		{
+			h_metrics(app, resp);
+			return;
+		}
+	}
+
+	/* §1.6.8: a request that will not take TAXII 2.1 gets 406. */
+	if (!accept_ok(req->accept))
+		{
+			reply_error(resp, 406, "this server answers with " TAXII_MEDIA);
+			return;
+		}
+
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		{
+			reply_err(resp, ERR_NOMEM);
+			return;
+		}
+	x->app = app;
+	x->req = req;
+	x->resp = resp;
+	if (!split_path(x, &trailing) || x->n_seg == 0) {
+		reply_error(resp, 404, "no such resource");
+		goto out;
+	}
+	store_conn_get(app->store, &x->c);
+	unsigned delay = 0;
+	rc = auth_check(app, x->c, req->authorization, req->remote, &x->who, &delay);
+	if (rc == ERR_UNAUTH) {
+		resp->www_authenticate = true;
+		resp->delay_ms = delay;
+		reply_error(resp, 401, "authentication required: HTTP Basic or a Bearer token");
+		goto out;
+	}
+	if (rc) {
+		reply_err(resp, rc);
+		goto out;
+	}
+	snprintf(resp->user, sizeof(resp->user), "%s", x->who.user.name);
+	snprintf(resp->org, sizeof(resp->org), "%s", x->who.org.name);
+	if (!trailing) {
+		/* §3.1: every TAXII URL ends with '/'. */
+		reply_error(resp, 404, "no such resource (TAXII URLs end with '/')");
+		goto out;
+	}
+	route_taxii(x);
+out:
+	if (x->c)
+		store_conn_put(app->store, x->c);
+	free(x);
+}

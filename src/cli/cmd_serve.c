@@ -1,0 +1,81 @@
+/* cmd_serve.c - 'renkei serve': run the hub until SIGTERM or SIGINT. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../http/server.h"
+#include "cli.h"
+#include "commands.h"
+#include "../common/banned.h"
+
+static const char serve_help[] =
+	"usage: renkei serve [options]\n\n"
+	"Serves the hub's TAXII 2.1 API (discovery at /taxii2/), /healthz and /metrics\n"
+	"until SIGTERM or SIGINT; then stops accepting, finishes the requests in flight\n"
+	"and exits 0.\n\n"
+	"Options (each also a setting of the configuration file):\n"
+	"  --listen ADDR         address to listen on (default 127.0.0.1)\n"
+	"  --port N              port (default 8080; 0 picks a free one)\n"
+	"  --port-file FILE      write the bound port there once listening\n"
+	"  --threads N           HTTP worker threads (default 4)\n"
+	"  --tls-cert FILE       PEM certificate chain: serve HTTPS (TLS 1.2 and 1.3)\n"
+	"  --tls-key FILE        PEM private key of the certificate\n"
+	"  --log-format text|json\n";
+
+int cmd_serve(int argc, char **argv)
+{
+	struct cli_args a;
+	struct app app;
+	struct server *srv = NULL;
+	char msg[512];
+	sigset_t set;
+	int sig = 0;
+
+	if (!cli_parse("serve", argc, argv, NULL, &a))
+		return EXIT_USAGE;
+	if (a.help) {
+		printf("%s\n%s", serve_help, cli_common_help);
+		return EXIT_OK;
+	}
+	if (a.n_pos) {
+		cli_error("serve", "takes no arguments (see --help)");
+		return EXIT_USAGE;
+	}
+	/* Block the stop signals before any thread starts, so that every
+	 * thread inherits the mask and only sigwait() below receives them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!cli_open(&a, false, &app))
+		return EXIT_FAIL;
+	if (server_start(&app, &srv, msg, sizeof(msg))) {
+		cli_error("serve", "%s", msg);
+		app_close(&app);
+		return EXIT_FAIL;
+	}
+	unsigned port = server_port(srv);
+	bool tls = app.cfg.tls_cert[0] != '\0';
+	if (app.cfg.port_file[0]) {
+		FILE *f = fopen(app.cfg.port_file, "w");
+		if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f)) {
+			cli_error("serve", "cannot write the port file %s", app.cfg.port_file);
+			server_stop(srv);
+			app_close(&app);
+			return EXIT_FAIL;
+		}
+	}
+	log_info("renkei serving %s://%s:%u/taxii2/ (database %s, %u threads)",
+	         tls ? "https" : "http", app.cfg.listen, port, app.cfg.database, app.cfg.threads);
+
+	sigwait(&set, &sig);
+	log_info("received %s: finishing requests in flight, then stopping",
+	         sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	server_stop(srv);
+	app_close(&app);
+	log_info("stopped");
+	return EXIT_OK;
+}

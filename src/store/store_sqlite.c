@@ -1,0 +1,1252 @@
+/*
+ * store_sqlite.c - the embedded back end: one SQLite file in WAL mode.
+ *
+ * Every statement is a static SQL text with bound parameters, prepared once
+ * per connection and reset after use. The object query is assembled from
+ * fixed fragments chosen by which filters are present (never from input),
+ * and its prepared forms are cached per shape.
+ *
+ * Depends on common/ and <sqlite3.h>, which no other folder includes.
+ */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/buf.h"
+#include "../common/log.h"
+#include "store_int.h"
+#include "../common/banned.h"
+
+/* Numbered migrations; the same numbers as the PostgreSQL back end's. */
+static const char *const migrations[] = {
+	/* 1: the foundation */
+	"CREATE TABLE orgs("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" title TEXT NOT NULL,"
+	" identity_id TEXT NOT NULL UNIQUE,"
+	" identity TEXT NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE users("
+	" id INTEGER PRIMARY KEY,"
+	" org_id INTEGER NOT NULL REFERENCES orgs(id),"
+	" name TEXT NOT NULL UNIQUE,"
+	" identity_id TEXT NOT NULL UNIQUE,"
+	" roles INTEGER NOT NULL,"
+	" disabled INTEGER NOT NULL DEFAULT 0,"
+	" pw_hash TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE tokens("
+	" id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users(id),"
+	" hash BLOB NOT NULL UNIQUE,"
+	" label TEXT NOT NULL,"
+	" prefix TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL DEFAULT 0,"
+	" revoked INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE api_roots("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" title TEXT NOT NULL,"
+	" description TEXT NOT NULL);"
+	"CREATE TABLE collections("
+	" id INTEGER PRIMARY KEY,"
+	" root_id INTEGER NOT NULL REFERENCES api_roots(id),"
+	" uuid TEXT NOT NULL UNIQUE,"
+	" title TEXT NOT NULL,"
+	" description TEXT NOT NULL,"
+	" alias TEXT,"
+	" UNIQUE(root_id, alias));"
+	"CREATE TABLE grants("
+	" collection_id INTEGER NOT NULL REFERENCES collections(id),"
+	" org_id INTEGER NOT NULL REFERENCES orgs(id),"
+	" can_read INTEGER NOT NULL,"
+	" can_write INTEGER NOT NULL,"
+	" PRIMARY KEY(collection_id, org_id)) WITHOUT ROWID;"
+	/* seq orders insertion; (date_added, seq) is the page order. */
+	"CREATE TABLE objects("
+	" seq INTEGER PRIMARY KEY,"
+	" collection_id INTEGER NOT NULL,"
+	" stix_id TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" spec_version TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" date_added INTEGER NOT NULL,"
+	" org_id INTEGER NOT NULL,"
+	" is_first INTEGER NOT NULL,"
+	" is_last INTEGER NOT NULL,"
+	" body BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX objects_version ON objects(collection_id, stix_id, version);"
+	"CREATE INDEX objects_added ON objects(collection_id, date_added, seq);"
+	/* DESIGN.md §3.2: an id belongs to the organisation that first shared it. */
+	"CREATE TABLE object_owners("
+	" stix_id TEXT PRIMARY KEY,"
+	" org_id INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE statuses("
+	" id TEXT PRIMARY KEY,"
+	" root_id INTEGER NOT NULL,"
+	" org_id INTEGER NOT NULL,"
+	" request_time INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" doc TEXT NOT NULL);"
+	"CREATE INDEX statuses_expires ON statuses(expires);",
+};
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+enum stmt_id {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_ORG_ADD, S_ORG_GET_ID, S_ORG_GET_NAME, S_ORG_LIST, S_ORG_IDENTITY,
+	S_USER_ADD, S_USER_GET_ID, S_USER_GET_NAME, S_USER_LIST, S_USER_DISABLE, S_USER_PASSWD,
+	S_TOKEN_ADD, S_TOKEN_LOOKUP, S_TOKEN_LIST, S_TOKEN_REVOKE,
+	S_ROOT_ADD, S_ROOT_FIND, S_ROOT_LIST,
+	S_COLL_ADD, S_COLL_FIND, S_COLL_LIST,
+	S_GRANT_SET, S_GRANT_GET,
+	S_OWNER_GET, S_OWNER_ADD,
+	S_OBJ_SAME_VERSION, S_OBJ_BODY_ANY, S_OBJ_RANGE, S_OBJ_INSERT,
+	S_OBJ_CLEAR_LAST, S_OBJ_CLEAR_FIRST, S_OBJ_MAX_ADDED, S_OBJ_RECOMPUTE, S_OBJ_COUNT,
+	S_STATUS_PUT, S_STATUS_GET, S_STATUS_PURGE,
+	S__COUNT
+};
+
+static const char *const stmt_sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_ORG_ADD] = "INSERT INTO orgs(name, title, identity_id, identity, created) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_ORG_GET_ID] = "SELECT id, name, title, identity_id, created FROM orgs WHERE id = ?1",
+	[S_ORG_GET_NAME] = "SELECT id, name, title, identity_id, created FROM orgs WHERE name = ?1",
+	[S_ORG_LIST] = "SELECT id, name, title, identity_id, created FROM orgs ORDER BY id",
+	[S_ORG_IDENTITY] = "SELECT identity FROM orgs WHERE id = ?1",
+	[S_USER_ADD] = "INSERT INTO users(org_id, name, identity_id, roles, disabled, pw_hash, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_USER_GET_ID] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created FROM users WHERE id = ?1",
+	[S_USER_GET_NAME] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created FROM users WHERE name = ?1",
+	[S_USER_LIST] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created FROM users ORDER BY id",
+	[S_USER_DISABLE] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
+	[S_USER_PASSWD] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1",
+	[S_TOKEN_ADD] = "INSERT INTO tokens(user_id, hash, label, prefix, created, expires) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_TOKEN_LOOKUP] = "SELECT id, user_id, label, prefix, created, expires, revoked FROM tokens WHERE hash = ?1",
+	[S_TOKEN_LIST] = "SELECT id, user_id, label, prefix, created, expires, revoked FROM tokens WHERE ?1 = 0 OR user_id = ?1 ORDER BY id",
+	[S_TOKEN_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE id = ?1",
+	[S_ROOT_ADD] = "INSERT INTO api_roots(name, title, description) VALUES(?1, ?2, ?3)",
+	[S_ROOT_FIND] = "SELECT id, name, title, description FROM api_roots WHERE name = ?1",
+	[S_ROOT_LIST] = "SELECT id, name, title, description FROM api_roots ORDER BY id",
+	[S_COLL_ADD] = "INSERT INTO collections(root_id, uuid, title, description, alias) VALUES(?1, ?2, ?3, ?4, NULLIF(?5, ''))",
+	[S_COLL_FIND] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM collections WHERE root_id = ?1 AND (uuid = ?2 OR alias = ?2)",
+	[S_COLL_LIST] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM collections WHERE root_id = ?1 ORDER BY id",
+	[S_GRANT_SET] = "INSERT INTO grants(collection_id, org_id, can_read, can_write) VALUES(?1, ?2, ?3, ?4) "
+	                "ON CONFLICT(collection_id, org_id) DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
+	[S_GRANT_GET] = "SELECT can_read, can_write FROM grants WHERE collection_id = ?1 AND org_id = ?2",
+	[S_OWNER_GET] = "SELECT org_id FROM object_owners WHERE stix_id = ?1",
+	[S_OWNER_ADD] = "INSERT INTO object_owners(stix_id, org_id) VALUES(?1, ?2)",
+	[S_OBJ_SAME_VERSION] = "SELECT body FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND version = ?3",
+	[S_OBJ_BODY_ANY] = "SELECT 1 FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND body = ?3 LIMIT 1",
+	[S_OBJ_RANGE] = "SELECT min(version), max(version), count(*) FROM objects WHERE collection_id = ?1 AND stix_id = ?2",
+	[S_OBJ_INSERT] = "INSERT INTO objects(collection_id, stix_id, type, spec_version, version, date_added, org_id, is_first, is_last, body) "
+	                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 WHERE collection_id = ?1 AND stix_id = ?2 AND is_last = 1",
+	[S_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 WHERE collection_id = ?1 AND stix_id = ?2 AND is_first = 1",
+	[S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects",
+	[S_OBJ_RECOMPUTE] = "UPDATE objects SET "
+	                    "is_first = (version = (SELECT min(version) FROM objects WHERE collection_id = ?1 AND stix_id = ?2)), "
+	                    "is_last = (version = (SELECT max(version) FROM objects WHERE collection_id = ?1 AND stix_id = ?2)) "
+	                    "WHERE collection_id = ?1 AND stix_id = ?2",
+	[S_OBJ_COUNT] = "SELECT count(*) FROM objects",
+	[S_STATUS_PUT] = "INSERT OR REPLACE INTO statuses(id, root_id, org_id, request_time, expires, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_STATUS_GET] = "SELECT root_id, org_id, request_time, doc FROM statuses WHERE id = ?1 AND expires > ?2",
+	[S_STATUS_PURGE] = "DELETE FROM statuses WHERE expires <= ?1",
+};
+
+/* Object-query shapes: one bit per optional fragment. */
+enum {
+	Q_ONE_ID = 1 << 0,
+	Q_IDS = 1 << 1,
+	Q_TYPES = 1 << 2,
+	Q_V_LAST = 1 << 3,
+	Q_V_FIRST = 1 << 4,
+	Q_V_LIST = 1 << 5,
+	Q_V_ALL = 1 << 6,
+	Q_SPEC = 1 << 7,
+	Q_AFTER = 1 << 8,
+	Q_CURSOR = 1 << 9,
+	Q_BODY = 1 << 10,
+	Q_DELETE = 1 << 11,
+	Q__SHAPES = 1 << 12,
+};
+
+struct sqlite_conn {
+	struct store_conn base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S__COUNT];
+	sqlite3_stmt **shapes; /* Q__SHAPES lazily prepared object queries */
+};
+
+static struct sqlite_conn *sq(struct store_conn *c)
+{
+	return (struct sqlite_conn *)c;
+}
+
+/* Maps a SQLite result code to ours, logging the detail (never sent out). */
+static err_t fail(struct sqlite_conn *c, int src, const char *what)
+{
+	int prim = src & 0xff;
+	if (prim == SQLITE_CONSTRAINT)
+		return ERR_EXISTS;
+	log_error("sqlite: %s: %s", what, c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(src));
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		return ERR_BUSY;
+	if (prim == SQLITE_NOMEM)
+		return ERR_NOMEM;
+	return ERR_STORE;
+}
+
+static sqlite3_stmt *stmt(struct sqlite_conn *c, enum stmt_id id)
+{
+	sqlite3_stmt *s = c->stmt[id];
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *s, int col)
+{
+	const unsigned char *v = sqlite3_column_text(s, col);
+	snprintf(dst, n, "%s", v ? (const char *)v : "");
+}
+
+/* Runs a statement that returns no rows. */
+static err_t exec_done(struct sqlite_conn *c, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(c, rc, what);
+	return ERR_OK;
+}
+
+static err_t migrate(struct sqlite_conn *c)
+{
+	sqlite3_stmt *s = NULL;
+	int version = 0, rc;
+	char *errmsg = NULL;
+
+	rc = sqlite3_exec(c->db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)",
+	                  NULL, NULL, NULL);
+	if (rc)
+		return fail(c, rc, "schema_version");
+	rc = sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &s, NULL);
+	if (rc)
+		return fail(c, rc, "schema version");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > (int)N_MIGRATIONS) {
+		log_error("store: the database has schema version %d, newer than this renkei (%zu); "
+		          "refusing to run against it: upgrade renkei", version, N_MIGRATIONS);
+		return ERR_CONFLICT;
+	}
+	for (size_t v = (size_t)version; v < N_MIGRATIONS; v++) {
+		char bump[64];
+		snprintf(bump, sizeof(bump), "INSERT INTO schema_version VALUES(%zu)", v + 1);
+		rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (!rc)
+			rc = sqlite3_exec(c->db, migrations[v], NULL, NULL, &errmsg);
+		if (!rc)
+			rc = sqlite3_exec(c->db, bump, NULL, NULL, &errmsg);
+		if (!rc)
+			rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, &errmsg);
+		if (rc) {
+			log_error("store: migration %zu failed: %s", v + 1, errmsg ? errmsg : sqlite3_errmsg(c->db));
+			sqlite3_free(errmsg);
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			return ERR_STORE;
+		}
+		if (version > 0)
+			log_info("store: upgraded the schema to version %zu", v + 1);
+	}
+	return ERR_OK;
+}
+
+static void sq_disconnect(struct store_conn *base)
+{
+	struct sqlite_conn *c = sq(base);
+	if (!c)
+		return;
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	if (c->shapes) {
+		for (int i = 0; i < Q__SHAPES; i++)
+			sqlite3_finalize(c->shapes[i]);
+		free(c->shapes);
+	}
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static err_t sq_connect(const char *dsn, bool create, struct store_conn **out)
+{
+	struct sqlite_conn *c = NULL;
+	err_t err = ERR_OK;
+	int rc;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ERR_NOMEM;
+	c->base.be = &store_sqlite_be;
+	c->shapes = calloc(Q__SHAPES, sizeof(*c->shapes));
+	if (!c->shapes) {
+		err = ERR_NOMEM;
+		goto fail;
+	}
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	rc = sqlite3_open_v2(dsn, &c->db, flags, NULL);
+	if (rc) {
+		if (!create && (rc & 0xff) == SQLITE_CANTOPEN) {
+			log_error("store: no database at %s (run 'renkei init' first)", dsn);
+			err = ERR_NOTFOUND;
+		} else {
+			err = fail(c, rc, "open");
+		}
+		goto fail;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, 10000);
+	/*
+	 * WAL lets readers run beside the one writer; synchronous=NORMAL in WAL
+	 * mode keeps every committed transaction across a process crash (only
+	 * an OS crash or power loss can lose the last ones). foreign_keys on for
+	 * the integrity of the account tables.
+	 */
+	rc = sqlite3_exec(c->db,
+	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	                  "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
+	                  NULL, NULL, NULL);
+	if (rc) {
+		err = fail(c, rc, "pragmas");
+		goto fail;
+	}
+	err = migrate(c);
+	if (err)
+		goto fail;
+	for (int i = 0; i < S__COUNT; i++) {
+		rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                        &c->stmt[i], NULL);
+		if (rc) {
+			if (!create && (rc & 0xff) == SQLITE_ERROR)
+				log_error("store: %s is not a renkei database", dsn);
+			err = fail(c, rc, stmt_sql[i]);
+			goto fail;
+		}
+	}
+	*out = &c->base;
+	return ERR_OK;
+fail:
+	sq_disconnect(&c->base);
+	return err;
+}
+
+static err_t sq_tx_begin(struct store_conn *base)
+{
+	struct sqlite_conn *c = sq(base);
+	return exec_done(c, stmt(c, S_BEGIN), "begin");
+}
+
+static err_t sq_tx_commit(struct store_conn *base)
+{
+	struct sqlite_conn *c = sq(base);
+	return exec_done(c, stmt(c, S_COMMIT), "commit");
+}
+
+static void sq_tx_rollback(struct store_conn *base)
+{
+	struct sqlite_conn *c = sq(base);
+	if (!sqlite3_get_autocommit(c->db))
+		exec_done(c, stmt(c, S_ROLLBACK), "rollback");
+}
+
+/* ---- organisations ---- */
+
+static void org_from_row(sqlite3_stmt *s, struct org *o)
+{
+	o->id = sqlite3_column_int64(s, 0);
+	copy_col(o->name, sizeof(o->name), s, 1);
+	copy_col(o->title, sizeof(o->title), s, 2);
+	copy_col(o->identity_id, sizeof(o->identity_id), s, 3);
+	o->created = sqlite3_column_int64(s, 4);
+}
+
+static err_t sq_org_add(struct store_conn *base, struct org *o, const char *identity_json)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_ORG_ADD);
+	bind_text(s, 1, o->name);
+	bind_text(s, 2, o->title);
+	bind_text(s, 3, o->identity_id);
+	bind_text(s, 4, identity_json);
+	sqlite3_bind_int64(s, 5, o->created);
+	err_t rc = exec_done(c, s, "org add");
+	if (!rc)
+		o->id = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+/* Steps s for one row; ERR_NOTFOUND when there is none. */
+static err_t one_row(struct sqlite_conn *c, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return ERR_OK;
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return ERR_NOTFOUND;
+	return fail(c, rc, what);
+}
+
+static err_t sq_org_get(struct store_conn *base, int64_t id, const char *name, struct org *o)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s;
+	if (name) {
+		s = stmt(c, S_ORG_GET_NAME);
+		bind_text(s, 1, name);
+	} else {
+		s = stmt(c, S_ORG_GET_ID);
+		sqlite3_bind_int64(s, 1, id);
+	}
+	err_t rc = one_row(c, s, "org get");
+	if (rc)
+		return rc;
+	org_from_row(s, o);
+	sqlite3_reset(s);
+	return ERR_OK;
+}
+
+static err_t sq_org_list(struct store_conn *base, err_t (*fn)(void *, const struct org *), void *ctx)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_ORG_LIST);
+	struct org o;
+	int rc;
+	err_t err = ERR_OK;
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		org_from_row(s, &o);
+		err = fn(ctx, &o);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = fail(c, rc, "org list");
+	sqlite3_reset(s);
+	return err;
+}
+
+/* Copies a text or blob column into a fresh malloc'd, NUL-terminated buffer. */
+static err_t dup_col(sqlite3_stmt *s, int col, char **out, size_t *len)
+{
+	const void *p = sqlite3_column_blob(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	char *d = malloc(n + 1);
+	if (!d)
+		return ERR_NOMEM;
+	if (n)
+		memcpy(d, p, n);
+	d[n] = '\0';
+	*out = d;
+	if (len)
+		*len = n;
+	return ERR_OK;
+}
+
+static err_t sq_org_identity(struct store_conn *base, int64_t id, char **json, size_t *len)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_ORG_IDENTITY);
+	sqlite3_bind_int64(s, 1, id);
+	err_t rc = one_row(c, s, "org identity");
+	if (rc)
+		return rc;
+	rc = dup_col(s, 0, json, len);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- users ---- */
+
+static void user_from_row(sqlite3_stmt *s, struct user *u)
+{
+	u->id = sqlite3_column_int64(s, 0);
+	u->org_id = sqlite3_column_int64(s, 1);
+	copy_col(u->name, sizeof(u->name), s, 2);
+	copy_col(u->identity_id, sizeof(u->identity_id), s, 3);
+	u->roles = (unsigned)sqlite3_column_int(s, 4);
+	u->disabled = sqlite3_column_int(s, 5) != 0;
+	copy_col(u->pw_hash, sizeof(u->pw_hash), s, 6);
+	u->created = sqlite3_column_int64(s, 7);
+}
+
+static err_t sq_user_add(struct store_conn *base, struct user *u)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_USER_ADD);
+	sqlite3_bind_int64(s, 1, u->org_id);
+	bind_text(s, 2, u->name);
+	bind_text(s, 3, u->identity_id);
+	sqlite3_bind_int(s, 4, (int)u->roles);
+	sqlite3_bind_int(s, 5, u->disabled);
+	bind_text(s, 6, u->pw_hash);
+	sqlite3_bind_int64(s, 7, u->created);
+	err_t rc = exec_done(c, s, "user add");
+	if (!rc)
+		u->id = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+static err_t sq_user_get(struct store_conn *base, int64_t id, const char *name, struct user *u)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s;
+	if (name) {
+		s = stmt(c, S_USER_GET_NAME);
+		bind_text(s, 1, name);
+	} else {
+		s = stmt(c, S_USER_GET_ID);
+		sqlite3_bind_int64(s, 1, id);
+	}
+	err_t rc = one_row(c, s, "user get");
+	if (rc)
+		return rc;
+	user_from_row(s, u);
+	sqlite3_reset(s);
+	return ERR_OK;
+}
+
+static err_t sq_user_list(struct store_conn *base, err_t (*fn)(void *, const struct user *), void *ctx)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_USER_LIST);
+	struct user u;
+	int rc;
+	err_t err = ERR_OK;
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		user_from_row(s, &u);
+		err = fn(ctx, &u);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = fail(c, rc, "user list");
+	sqlite3_reset(s);
+	return err;
+}
+
+/* Runs an UPDATE by id; ERR_NOTFOUND when it touched nothing. */
+static err_t update_by_id(struct sqlite_conn *c, sqlite3_stmt *s, const char *what)
+{
+	err_t rc = exec_done(c, s, what);
+	if (!rc && sqlite3_changes(c->db) == 0)
+		return ERR_NOTFOUND;
+	return rc;
+}
+
+static err_t sq_user_set_disabled(struct store_conn *base, int64_t id, bool disabled)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_USER_DISABLE);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, disabled);
+	return update_by_id(c, s, "user disable");
+}
+
+static err_t sq_user_set_password(struct store_conn *base, int64_t id, const char *pw_hash)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_USER_PASSWD);
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, pw_hash);
+	return update_by_id(c, s, "user passwd");
+}
+
+/* ---- tokens ---- */
+
+static void token_from_row(sqlite3_stmt *s, struct token *t)
+{
+	t->id = sqlite3_column_int64(s, 0);
+	t->user_id = sqlite3_column_int64(s, 1);
+	copy_col(t->label, sizeof(t->label), s, 2);
+	copy_col(t->prefix, sizeof(t->prefix), s, 3);
+	t->created = sqlite3_column_int64(s, 4);
+	t->expires = sqlite3_column_int64(s, 5);
+	t->revoked = sqlite3_column_int(s, 6) != 0;
+}
+
+static err_t sq_token_add(struct store_conn *base, struct token *t, const unsigned char hash[32])
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_TOKEN_ADD);
+	sqlite3_bind_int64(s, 1, t->user_id);
+	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
+	bind_text(s, 3, t->label);
+	bind_text(s, 4, t->prefix);
+	sqlite3_bind_int64(s, 5, t->created);
+	sqlite3_bind_int64(s, 6, t->expires);
+	err_t rc = exec_done(c, s, "token add");
+	if (!rc)
+		t->id = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+static err_t sq_token_lookup(struct store_conn *base, const unsigned char hash[32], struct token *t)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_TOKEN_LOOKUP);
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	err_t rc = one_row(c, s, "token lookup");
+	if (rc)
+		return rc;
+	token_from_row(s, t);
+	sqlite3_reset(s);
+	return ERR_OK;
+}
+
+static err_t sq_token_list(struct store_conn *base, int64_t user_id,
+                           err_t (*fn)(void *, const struct token *), void *ctx)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_TOKEN_LIST);
+	struct token t;
+	int rc;
+	err_t err = ERR_OK;
+	sqlite3_bind_int64(s, 1, user_id);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		token_from_row(s, &t);
+		err = fn(ctx, &t);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = fail(c, rc, "token list");
+	sqlite3_reset(s);
+	return err;
+}
+
+static err_t sq_token_revoke(struct store_conn *base, int64_t id)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_TOKEN_REVOKE);
+	sqlite3_bind_int64(s, 1, id);
+	return update_by_id(c, s, "token revoke");
+}
+
+/* ---- API roots, collections, grants ---- */
+
+static void root_from_row(sqlite3_stmt *s, struct api_root *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	copy_col(r->name, sizeof(r->name), s, 1);
+	copy_col(r->title, sizeof(r->title), s, 2);
+	copy_col(r->description, sizeof(r->description), s, 3);
+}
+
+static err_t sq_root_add(struct store_conn *base, struct api_root *r)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_ROOT_ADD);
+	bind_text(s, 1, r->name);
+	bind_text(s, 2, r->title);
+	bind_text(s, 3, r->description);
+	err_t rc = exec_done(c, s, "root add");
+	if (!rc)
+		r->id = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+static err_t sq_root_find(struct store_conn *base, const char *name, struct api_root *r)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_ROOT_FIND);
+	bind_text(s, 1, name);
+	err_t rc = one_row(c, s, "root find");
+	if (rc)
+		return rc;
+	root_from_row(s, r);
+	sqlite3_reset(s);
+	return ERR_OK;
+}
+
+static err_t sq_root_list(struct store_conn *base, err_t (*fn)(void *, const struct api_root *), void *ctx)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_ROOT_LIST);
+	struct api_root r;
+	int rc;
+	err_t err = ERR_OK;
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		root_from_row(s, &r);
+		err = fn(ctx, &r);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = fail(c, rc, "root list");
+	sqlite3_reset(s);
+	return err;
+}
+
+static void coll_from_row(sqlite3_stmt *s, struct collection *col)
+{
+	col->id = sqlite3_column_int64(s, 0);
+	col->root_id = sqlite3_column_int64(s, 1);
+	copy_col(col->uuid, sizeof(col->uuid), s, 2);
+	copy_col(col->title, sizeof(col->title), s, 3);
+	copy_col(col->description, sizeof(col->description), s, 4);
+	copy_col(col->alias, sizeof(col->alias), s, 5);
+}
+
+static err_t sq_collection_add(struct store_conn *base, struct collection *col)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_COLL_ADD);
+	sqlite3_bind_int64(s, 1, col->root_id);
+	bind_text(s, 2, col->uuid);
+	bind_text(s, 3, col->title);
+	bind_text(s, 4, col->description);
+	bind_text(s, 5, col->alias);
+	err_t rc = exec_done(c, s, "collection add");
+	if (!rc)
+		col->id = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+static err_t sq_collection_find(struct store_conn *base, int64_t root_id, const char *key,
+                                struct collection *col)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_COLL_FIND);
+	sqlite3_bind_int64(s, 1, root_id);
+	bind_text(s, 2, key);
+	err_t rc = one_row(c, s, "collection find");
+	if (rc)
+		return rc;
+	coll_from_row(s, col);
+	sqlite3_reset(s);
+	return ERR_OK;
+}
+
+static err_t sq_collection_list(struct store_conn *base, int64_t root_id,
+                                err_t (*fn)(void *, const struct collection *), void *ctx)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_COLL_LIST);
+	struct collection col;
+	int rc;
+	err_t err = ERR_OK;
+	sqlite3_bind_int64(s, 1, root_id);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		coll_from_row(s, &col);
+		err = fn(ctx, &col);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = fail(c, rc, "collection list");
+	sqlite3_reset(s);
+	return err;
+}
+
+static err_t sq_grant_set(struct store_conn *base, const struct grant *g)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_GRANT_SET);
+	sqlite3_bind_int64(s, 1, g->collection_id);
+	sqlite3_bind_int64(s, 2, g->org_id);
+	sqlite3_bind_int(s, 3, g->can_read);
+	sqlite3_bind_int(s, 4, g->can_write);
+	return exec_done(c, s, "grant set");
+}
+
+static err_t sq_grant_get(struct store_conn *base, int64_t collection_id, int64_t org_id,
+                          struct grant *g)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_GRANT_GET);
+	sqlite3_bind_int64(s, 1, collection_id);
+	sqlite3_bind_int64(s, 2, org_id);
+	g->collection_id = collection_id;
+	g->org_id = org_id;
+	g->can_read = g->can_write = false;
+	err_t rc = one_row(c, s, "grant get");
+	if (rc == ERR_NOTFOUND)
+		return ERR_OK;
+	if (rc)
+		return rc;
+	g->can_read = sqlite3_column_int(s, 0) != 0;
+	g->can_write = sqlite3_column_int(s, 1) != 0;
+	sqlite3_reset(s);
+	return ERR_OK;
+}
+
+/* ---- objects ---- */
+
+static err_t sq_next_date_added(struct store_conn *base, int64_t now, int64_t *out)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_OBJ_MAX_ADDED);
+	int rc = sqlite3_step(s);
+	int64_t max = 0;
+	if (rc == SQLITE_ROW)
+		max = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return fail(c, rc, "max date_added");
+	/* Never go back in time, and never repeat the last request's date, so that
+	 * ascending date_added is commit order and added_after can resume. */
+	*out = now > max ? now : max + 1;
+	return ERR_OK;
+}
+
+static err_t sq_object_put(struct store_conn *base, int64_t collection_id,
+                           const struct obj_put *o, int64_t date_added,
+                           enum obj_put_result *res)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s;
+	err_t rc;
+	int64_t version = o->has_version ? o->version : date_added;
+
+	/* Ownership: the organisation that first shared an id owns it. */
+	s = stmt(c, S_OWNER_GET);
+	bind_text(s, 1, o->stix_id);
+	rc = one_row(c, s, "owner get");
+	if (rc == ERR_OK) {
+		int64_t owner = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (owner != o->org_id) {
+			*res = OBJ_PUT_NOT_OWNER;
+			return ERR_OK;
+		}
+	} else if (rc == ERR_NOTFOUND) {
+		s = stmt(c, S_OWNER_ADD);
+		bind_text(s, 1, o->stix_id);
+		sqlite3_bind_int64(s, 2, o->org_id);
+		rc = exec_done(c, s, "owner add");
+		if (rc)
+			return rc == ERR_EXISTS ? ERR_STORE : rc;
+	} else {
+		return rc;
+	}
+
+	if (o->has_version) {
+		s = stmt(c, S_OBJ_SAME_VERSION);
+		sqlite3_bind_int64(s, 1, collection_id);
+		bind_text(s, 2, o->stix_id);
+		sqlite3_bind_int64(s, 3, version);
+		rc = one_row(c, s, "same version");
+		if (rc == ERR_OK) {
+			size_t n = (size_t)sqlite3_column_bytes(s, 0);
+			const void *p = sqlite3_column_blob(s, 0);
+			bool same = n == o->body_len && (n == 0 || !memcmp(p, o->body, n));
+			sqlite3_reset(s);
+			*res = same ? OBJ_PUT_SAME : OBJ_PUT_CONFLICT;
+			return ERR_OK;
+		}
+		if (rc != ERR_NOTFOUND)
+			return rc;
+	} else {
+		/* Unversioned objects (SCOs): identical bytes are the same object. */
+		s = stmt(c, S_OBJ_BODY_ANY);
+		sqlite3_bind_int64(s, 1, collection_id);
+		bind_text(s, 2, o->stix_id);
+		sqlite3_bind_blob(s, 3, o->body, (int)o->body_len, SQLITE_STATIC);
+		rc = one_row(c, s, "same body");
+		if (rc == ERR_OK) {
+			sqlite3_reset(s);
+			*res = OBJ_PUT_SAME;
+			return ERR_OK;
+		}
+		if (rc != ERR_NOTFOUND)
+			return rc;
+	}
+
+	/* Where does the new version fall among the stored ones? */
+	s = stmt(c, S_OBJ_RANGE);
+	sqlite3_bind_int64(s, 1, collection_id);
+	bind_text(s, 2, o->stix_id);
+	rc = one_row(c, s, "version range");
+	if (rc)
+		return rc;
+	int64_t count = sqlite3_column_int64(s, 2);
+	int64_t vmin = sqlite3_column_int64(s, 0), vmax = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	bool is_first = count == 0 || version < vmin;
+	bool is_last = count == 0 || version > vmax;
+	if (count && is_last) {
+		s = stmt(c, S_OBJ_CLEAR_LAST);
+		sqlite3_bind_int64(s, 1, collection_id);
+		bind_text(s, 2, o->stix_id);
+		if ((rc = exec_done(c, s, "clear last")))
+			return rc;
+	}
+	if (count && is_first) {
+		s = stmt(c, S_OBJ_CLEAR_FIRST);
+		sqlite3_bind_int64(s, 1, collection_id);
+		bind_text(s, 2, o->stix_id);
+		if ((rc = exec_done(c, s, "clear first")))
+			return rc;
+	}
+
+	s = stmt(c, S_OBJ_INSERT);
+	sqlite3_bind_int64(s, 1, collection_id);
+	bind_text(s, 2, o->stix_id);
+	bind_text(s, 3, o->type);
+	bind_text(s, 4, o->spec_version);
+	sqlite3_bind_int64(s, 5, version);
+	sqlite3_bind_int64(s, 6, date_added);
+	sqlite3_bind_int64(s, 7, o->org_id);
+	sqlite3_bind_int(s, 8, is_first);
+	sqlite3_bind_int(s, 9, is_last);
+	sqlite3_bind_blob(s, 10, o->body, (int)o->body_len, SQLITE_STATIC);
+	rc = exec_done(c, s, "object insert");
+	if (rc == ERR_EXISTS) /* the unique (collection, id, version) index */
+		rc = ERR_STORE;
+	if (!rc)
+		*res = OBJ_PUT_ADDED;
+	return rc;
+}
+
+/* Builds the object query of one shape from fixed fragments. */
+static err_t shape_sql(unsigned shape, struct buf *b)
+{
+	err_t rc = ERR_OK;
+	if (shape & Q_DELETE)
+		rc |= buf_adds(b, "DELETE FROM objects WHERE collection_id = :coll");
+	else if (shape & Q_BODY)
+		rc |= buf_adds(b, "SELECT seq, date_added, version, stix_id, type, spec_version, org_id, body "
+		                  "FROM objects WHERE collection_id = :coll");
+	else
+		rc |= buf_adds(b, "SELECT seq, date_added, version, stix_id, type, spec_version, org_id "
+		                  "FROM objects WHERE collection_id = :coll");
+	if (shape & Q_ONE_ID)
+		rc |= buf_adds(b, " AND stix_id = :id");
+	if (shape & Q_IDS)
+		rc |= buf_adds(b, " AND stix_id IN (SELECT value FROM json_each(:ids))");
+	if (shape & Q_TYPES)
+		rc |= buf_adds(b, " AND type IN (SELECT value FROM json_each(:types))");
+	if (!(shape & Q_V_ALL)) {
+		const char *sep = " AND (";
+		if (shape & Q_V_LAST) {
+			rc |= buf_adds(b, sep);
+			rc |= buf_adds(b, "is_last = 1");
+			sep = " OR ";
+		}
+		if (shape & Q_V_FIRST) {
+			rc |= buf_adds(b, sep);
+			rc |= buf_adds(b, "is_first = 1");
+			sep = " OR ";
+		}
+		if (shape & Q_V_LIST) {
+			rc |= buf_adds(b, sep);
+			rc |= buf_adds(b, "version IN (SELECT value FROM json_each(:versions))");
+		}
+		rc |= buf_adds(b, ")");
+	}
+	if (shape & Q_SPEC)
+		rc |= buf_adds(b, " AND spec_version IN (SELECT value FROM json_each(:specs))");
+	if (shape & Q_AFTER)
+		rc |= buf_adds(b, " AND date_added > :after");
+	if (shape & Q_CURSOR)
+		rc |= buf_adds(b, " AND (date_added, seq) > (:cdate, :cseq)");
+	if (!(shape & Q_DELETE))
+		rc |= buf_adds(b, " ORDER BY date_added, seq LIMIT :limit");
+	return rc ? ERR_NOMEM : ERR_OK;
+}
+
+static unsigned query_shape(const struct obj_query *q, bool del)
+{
+	unsigned shape = 0, vm = q->version_mode ? q->version_mode : VERSION_LAST;
+	if (q->stix_id)
+		shape |= Q_ONE_ID;
+	if (q->n_ids)
+		shape |= Q_IDS;
+	if (q->n_types)
+		shape |= Q_TYPES;
+	if (vm & VERSION_ALL)
+		shape |= Q_V_ALL;
+	else {
+		if (vm & VERSION_LAST)
+			shape |= Q_V_LAST;
+		if (vm & VERSION_FIRST)
+			shape |= Q_V_FIRST;
+		if ((vm & VERSION_LIST) && q->n_versions)
+			shape |= Q_V_LIST;
+		if (!(shape & (Q_V_LAST | Q_V_FIRST | Q_V_LIST)))
+			shape |= Q_V_LAST;
+	}
+	if (q->n_spec_versions)
+		shape |= Q_SPEC;
+	if (q->has_added_after)
+		shape |= Q_AFTER;
+	if (q->has_cursor)
+		shape |= Q_CURSOR;
+	if (del)
+		shape |= Q_DELETE;
+	else if (q->want_body)
+		shape |= Q_BODY;
+	return shape;
+}
+
+/* A JSON array of strings, as json_each() reads it. */
+static char *json_strings(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return s;
+}
+
+static char *json_ints(const int64_t *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return s;
+}
+
+static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+	if (i)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+	if (i)
+		sqlite3_bind_int64(s, i, v);
+}
+
+/* Prepares (once per connection and shape) and binds the query q. */
+static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, bool del,
+                           sqlite3_stmt **out)
+{
+	unsigned shape = query_shape(q, del);
+	sqlite3_stmt *s = c->shapes[shape];
+	char *ids = NULL, *types = NULL, *versions = NULL, *specs = NULL;
+	err_t rc = ERR_OK;
+
+	if (!s) {
+		struct buf b;
+		buf_init(&b, 4096);
+		rc = shape_sql(shape, &b);
+		if (!rc) {
+			int src = sqlite3_prepare_v3(c->db, buf_cstr(&b), -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+			if (src)
+				rc = fail(c, src, "prepare object query");
+		}
+		buf_release(&b);
+		if (rc)
+			return rc;
+		c->shapes[shape] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+
+	if ((shape & Q_IDS) && !(ids = json_strings(q->ids, q->n_ids)))
+		rc = ERR_NOMEM;
+	if ((shape & Q_TYPES) && !(types = json_strings(q->types, q->n_types)))
+		rc = ERR_NOMEM;
+	if ((shape & Q_V_LIST) && !(versions = json_ints(q->versions, q->n_versions)))
+		rc = ERR_NOMEM;
+	if ((shape & Q_SPEC) && !(specs = json_strings(q->spec_versions, q->n_spec_versions)))
+		rc = ERR_NOMEM;
+	if (!rc) {
+		bind_named_int(s, ":coll", q->collection_id);
+		if (q->stix_id)
+			bind_named_text(s, ":id", q->stix_id);
+		if (ids)
+			bind_named_text(s, ":ids", ids);
+		if (types)
+			bind_named_text(s, ":types", types);
+		if (versions)
+			bind_named_text(s, ":versions", versions);
+		if (specs)
+			bind_named_text(s, ":specs", specs);
+		bind_named_int(s, ":after", q->added_after);
+		bind_named_int(s, ":cdate", q->cursor_date);
+		bind_named_int(s, ":cseq", q->cursor_seq);
+		/* One row more than asked for tells whether there is more. */
+		bind_named_int(s, ":limit", (int64_t)q->limit + 1);
+	}
+	free(ids);
+	free(types);
+	free(versions);
+	free(specs);
+	*out = s;
+	return rc;
+}
+
+static err_t sq_object_query(struct store_conn *base, const struct obj_query *q,
+                             obj_row_fn fn, void *ctx, bool *more)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	int src;
+	err_t rc;
+
+	*more = false;
+	rc = prepare_query(c, q, false, &s);
+	if (rc)
+		return rc;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == q->limit) {
+			*more = true;
+			break;
+		}
+		struct obj_row row = {
+			.seq = sqlite3_column_int64(s, 0),
+			.date_added = sqlite3_column_int64(s, 1),
+			.version = sqlite3_column_int64(s, 2),
+			.stix_id = (const char *)sqlite3_column_text(s, 3),
+			.type = (const char *)sqlite3_column_text(s, 4),
+			.spec_version = (const char *)sqlite3_column_text(s, 5),
+			.org_id = sqlite3_column_int64(s, 6),
+		};
+		if (q->want_body) {
+			row.body = sqlite3_column_blob(s, 7);
+			row.body_len = (size_t)sqlite3_column_bytes(s, 7);
+		}
+		if (!row.stix_id || !row.type || !row.spec_version) {
+			rc = ERR_NOMEM;
+			break;
+		}
+		rc = fn(ctx, &row);
+		if (rc)
+			break;
+		n++;
+	}
+	if (!rc && src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = fail(c, src, "object query");
+	sqlite3_reset(s);
+	return rc;
+}
+
+static err_t sq_object_delete(struct store_conn *base, const struct obj_query *q, size_t *n)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = NULL;
+	err_t rc;
+
+	*n = 0;
+	if (!q->stix_id)
+		return ERR_INTERNAL;
+	rc = prepare_query(c, q, true, &s);
+	if (rc)
+		return rc;
+	rc = exec_done(c, s, "object delete");
+	if (rc)
+		return rc;
+	*n = (size_t)sqlite3_changes(c->db);
+	if (*n == 0)
+		return ERR_OK;
+	/* The first and last versions may have gone: mark the new ones. */
+	s = stmt(c, S_OBJ_RECOMPUTE);
+	sqlite3_bind_int64(s, 1, q->collection_id);
+	bind_text(s, 2, q->stix_id);
+	return exec_done(c, s, "recompute first/last");
+}
+
+static err_t sq_object_count(struct store_conn *base, int64_t *n)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_OBJ_COUNT);
+	err_t rc = one_row(c, s, "object count");
+	if (rc)
+		return rc;
+	*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return ERR_OK;
+}
+
+/* ---- status resources ---- */
+
+static err_t sq_status_put(struct store_conn *base, const struct status_rec *st, int64_t expires)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_STATUS_PUT);
+	bind_text(s, 1, st->id);
+	sqlite3_bind_int64(s, 2, st->root_id);
+	sqlite3_bind_int64(s, 3, st->org_id);
+	sqlite3_bind_int64(s, 4, st->request_time);
+	sqlite3_bind_int64(s, 5, expires);
+	sqlite3_bind_text(s, 6, st->doc, (int)st->doc_len, SQLITE_STATIC);
+	return exec_done(c, s, "status put");
+}
+
+static err_t sq_status_get(struct store_conn *base, const char *id, int64_t now,
+                           struct status_rec *st, char **doc)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_STATUS_GET);
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	err_t rc = one_row(c, s, "status get");
+	if (rc)
+		return rc;
+	snprintf(st->id, sizeof(st->id), "%s", id);
+	st->root_id = sqlite3_column_int64(s, 0);
+	st->org_id = sqlite3_column_int64(s, 1);
+	st->request_time = sqlite3_column_int64(s, 2);
+	rc = dup_col(s, 3, doc, &st->doc_len);
+	st->doc = *doc;
+	sqlite3_reset(s);
+	return rc;
+}
+
+static err_t sq_status_purge(struct store_conn *base, int64_t now)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_STATUS_PURGE);
+	sqlite3_bind_int64(s, 1, now);
+	return exec_done(c, s, "status purge");
+}
+
+const struct store_be store_sqlite_be = {
+	.name = "sqlite",
+	.connect = sq_connect,
+	.disconnect = sq_disconnect,
+	.tx_begin = sq_tx_begin,
+	.tx_commit = sq_tx_commit,
+	.tx_rollback = sq_tx_rollback,
+	.org_add = sq_org_add,
+	.org_get = sq_org_get,
+	.org_list = sq_org_list,
+	.org_identity = sq_org_identity,
+	.user_add = sq_user_add,
+	.user_get = sq_user_get,
+	.user_list = sq_user_list,
+	.user_set_disabled = sq_user_set_disabled,
+	.user_set_password = sq_user_set_password,
+	.token_add = sq_token_add,
+	.token_lookup = sq_token_lookup,
+	.token_list = sq_token_list,
+	.token_revoke = sq_token_revoke,
+	.root_add = sq_root_add,
+	.root_find = sq_root_find,
+	.root_list = sq_root_list,
+	.collection_add = sq_collection_add,
+	.collection_find = sq_collection_find,
+	.collection_list = sq_collection_list,
+	.grant_set = sq_grant_set,
+	.grant_get = sq_grant_get,
+	.object_put = sq_object_put,
+	.next_date_added = sq_next_date_added,
+	.object_query = sq_object_query,
+	.object_delete = sq_object_delete,
+	.object_count = sq_object_count,
+	.status_put = sq_status_put,
+	.status_get = sq_status_get,
+	.status_purge = sq_status_purge,
+};

@@ -18,7 +18,7 @@ static const struct {
 	unsigned bit;
 } role_names[] = {
 	{"reader", ROLE_READER}, {"analyst", ROLE_ANALYST}, {"approver", ROLE_APPROVER},
-	{"admin", ROLE_ADMIN},   {"auditor", ROLE_AUDITOR},
+	{"admin", ROLE_ADMIN},	 {"auditor", ROLE_AUDITOR},
 };
 #define N_ROLES (sizeof(role_names) / sizeof(role_names[0]))
 
@@ -39,7 +39,10 @@ err_t admin_roles_parse(const char *s, unsigned *roles, char *msg, size_t n)
 			if (!strcmp(role_names[i].name, word))
 				bit = role_names[i].bit;
 		if (!bit) {
-			snprintf(msg, n, "roles: unknown role '%s' (reader, analyst, approver, admin, auditor)", word);
+			snprintf(msg, n,
+				 "roles: unknown role '%s' (reader, analyst, approver, admin, "
+				 "auditor)",
+				 word);
 			return ERR_INVALID;
 		}
 		*roles |= bit;
@@ -84,13 +87,13 @@ bool admin_name_valid(const char *name)
 
 /* A STIX 2.1 identity object, serialised once and stored as is. */
 static char *make_identity(const char *id, const char *name, const char *cls,
-                           const char *created_by, int64_t now)
+			   const char *created_by, int64_t now)
 {
 	char ts[TS_BUFSZ];
 	ts_format_ms(now, ts);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity",
-	                      "spec_version", "2.1", "id", id, "created", ts, "modified", ts,
-	                      "name", name, "identity_class", cls);
+			      "spec_version", "2.1", "id", id, "created", ts, "modified", ts,
+			      "name", name, "identity_class", cls);
 	if (o && created_by)
 		json_object_set_new(o, "created_by_ref", json_string(created_by));
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -98,8 +101,8 @@ static char *make_identity(const char *id, const char *name, const char *cls,
 	return s;
 }
 
-err_t admin_org_add(struct app *app, struct store_conn *c, const char *name,
-                    const char *title, const char *identity_id, struct org *out)
+err_t admin_org_add(struct app *app, struct store_conn *c, const char *name, const char *title,
+		    const char *identity_id, struct org *out)
 {
 	struct org o;
 	char uuid[SEC_UUID_LEN + 1];
@@ -128,9 +131,8 @@ err_t admin_org_add(struct app *app, struct store_conn *c, const char *name,
 	return rc;
 }
 
-err_t admin_user_add(struct app *app, struct store_conn *c, const char *org_name,
-                     const char *name, const char *password, unsigned roles,
-                     char *gen_pw, struct user *out)
+err_t admin_user_add(struct app *app, struct store_conn *c, const char *org_name, const char *name,
+		     const char *password, unsigned roles, char *gen_pw, struct user *out)
 {
 	struct org o;
 	struct user u;
@@ -167,8 +169,8 @@ err_t admin_user_add(struct app *app, struct store_conn *c, const char *org_name
 }
 
 err_t admin_token_create(struct app *app, struct store_conn *c, const char *user_name,
-                         const char *label, int64_t expires, char secret[SEC_TOKEN_MAX],
-                         struct token *out)
+			 const char *label, int64_t expires, char secret[SEC_TOKEN_MAX],
+			 struct token *out)
 {
 	struct user u;
 	struct token t;
@@ -195,7 +197,8 @@ err_t admin_token_create(struct app *app, struct store_conn *c, const char *user
 /* Path segments that are not API roots. */
 static bool reserved_root(const char *name)
 {
-	static const char *const reserved[] = {"taxii2", "healthz", "metrics", "api", "static", "ui"};
+	static const char *const reserved[] = {"taxii2", "healthz", "metrics",
+					       "api",	 "static",  "ui"};
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (!strcmp(reserved[i], name))
 			return true;
@@ -203,7 +206,7 @@ static bool reserved_root(const char *name)
 }
 
 err_t admin_root_add(struct store_conn *c, const char *name, const char *title,
-                     const char *description, struct api_root *out)
+		     const char *description, struct api_root *out)
 {
 	struct api_root r;
 	if (!admin_name_valid(name) || reserved_root(name) || !title[0])
@@ -219,7 +222,7 @@ err_t admin_root_add(struct store_conn *c, const char *name, const char *title,
 }
 
 err_t admin_collection_add(struct store_conn *c, const char *root_name, const char *title,
-                           const char *description, const char *alias, struct collection *out)
+			   const char *description, const char *alias, struct collection *out)
 {
 	struct api_root r;
 	struct collection col;
@@ -243,7 +246,7 @@ err_t admin_collection_add(struct store_conn *c, const char *root_name, const ch
 }
 
 err_t admin_grant(struct store_conn *c, const char *root_name, const char *collection,
-                  const char *org_name, bool can_read, bool can_write)
+		  const char *org_name, bool can_read, bool can_write)
 {
 	struct api_root r;
 	struct collection col;
@@ -255,6 +258,9 @@ err_t admin_grant(struct store_conn *c, const char *root_name, const char *colle
 		rc = store_org_find(c, org_name, &o);
 	if (rc)
 		return rc;
-	struct grant g = {.collection_id = col.id, .org_id = o.id, .can_read = can_read, .can_write = can_write};
+	struct grant g = {.collection_id = col.id,
+			  .org_id = o.id,
+			  .can_read = can_read,
+			  .can_write = can_write};
 	return store_grant_set(c, &g);
 }

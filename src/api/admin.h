@@ -26,33 +26,32 @@ bool admin_name_valid(const char *name);
  * "organization"), using identity_id when given (to keep an existing id)
  * or a new one. ERR_EXISTS when the name is taken.
  */
-err_t admin_org_add(struct app *app, struct store_conn *c, const char *name,
-                    const char *title, const char *identity_id, struct org *out);
+err_t admin_org_add(struct app *app, struct store_conn *c, const char *name, const char *title,
+		    const char *identity_id, struct org *out);
 
 /*
  * Adds a user of org with roles and its STIX identity (identity_class
  * "individual"). When password is NULL a random one is made and written
  * into gen_pw (which must then have room for SEC_TOKEN_MAX bytes).
  */
-err_t admin_user_add(struct app *app, struct store_conn *c, const char *org_name,
-                     const char *name, const char *password, unsigned roles,
-                     char *gen_pw, struct user *out);
+err_t admin_user_add(struct app *app, struct store_conn *c, const char *org_name, const char *name,
+		     const char *password, unsigned roles, char *gen_pw, struct user *out);
 
 /* Makes a token for user; secret gets it (shown once). expires 0: never. */
 err_t admin_token_create(struct app *app, struct store_conn *c, const char *user_name,
-                         const char *label, int64_t expires, char secret[SEC_TOKEN_MAX],
-                         struct token *out);
+			 const char *label, int64_t expires, char secret[SEC_TOKEN_MAX],
+			 struct token *out);
 
 /* Adds an API root named name (a URL segment; not a reserved one). */
 err_t admin_root_add(struct store_conn *c, const char *name, const char *title,
-                     const char *description, struct api_root *out);
+		     const char *description, struct api_root *out);
 
 /* Adds a collection with a new UUID to the root named root_name. */
 err_t admin_collection_add(struct store_conn *c, const char *root_name, const char *title,
-                           const char *description, const char *alias, struct collection *out);
+			   const char *description, const char *alias, struct collection *out);
 
 /* Sets org's rights on the collection (by UUID or alias) of root_name. */
 err_t admin_grant(struct store_conn *c, const char *root_name, const char *collection,
-                  const char *org_name, bool can_read, bool can_write);
+		  const char *org_name, bool can_read, bool can_write);
 
 #endif

@@ -25,31 +25,31 @@ struct api_param {
 
 struct api_req {
 	const char *method;
-	const char *path;          /* decoded, without the query string */
-	const char *accept;        /* NULL when absent */
+	const char *path;	   /* decoded, without the query string */
+	const char *accept;	   /* NULL when absent */
 	const char *content_type;  /* NULL when absent */
 	const char *authorization; /* NULL when absent */
-	const char *remote;        /* peer address, for logs and throttling */
+	const char *remote;	   /* peer address, for logs and throttling */
 	struct api_param params[API_MAX_PARAMS];
 	size_t n_params;
 	bool too_many_params;
 	const char *body;
 	size_t body_len;
-	bool body_too_big;         /* the body passed max_content_length */
+	bool body_too_big; /* the body passed max_content_length */
 };
 
 struct api_resp {
 	int status;
-	const char *content_type;  /* static string */
+	const char *content_type; /* static string */
 	struct buf body;
-	bool www_authenticate;     /* add the 401 challenge */
-	const char *allow;         /* the Allow header of a 405, or NULL */
-	bool has_date_headers;     /* X-TAXII-Date-Added-First / -Last */
+	bool www_authenticate; /* add the 401 challenge */
+	const char *allow;     /* the Allow header of a 405, or NULL */
+	bool has_date_headers; /* X-TAXII-Date-Added-First / -Last */
 	char date_first[TS_BUFSZ];
 	char date_last[TS_BUFSZ];
-	unsigned delay_ms;         /* hold the answer this long (failed logins) */
-	const char *route;         /* for metrics: a fixed route name */
-	char user[128];            /* for the access log: "-" when anonymous */
+	unsigned delay_ms; /* hold the answer this long (failed logins) */
+	const char *route; /* for metrics: a fixed route name */
+	char user[128];	   /* for the access log: "-" when anonymous */
 	char org[128];
 };
 

@@ -25,7 +25,8 @@ err_t app_open(struct app *app, const struct config *cfg, bool create, char *msg
 	if (app->cfg.test_clock[0]) {
 		const char *t = app->cfg.test_clock;
 		if (ts_parse(t, strlen(t), &app->fixed_now, NULL)) {
-			snprintf(msg, n, "test_clock: not a timestamp like 2026-11-26T00:00:00.000Z");
+			snprintf(msg, n,
+				 "test_clock: not a timestamp like 2026-11-26T00:00:00.000Z");
 			return ERR_INVALID;
 		}
 		log_warn("test_clock is set: the hub's clock stands still at %s", t);
@@ -38,12 +39,14 @@ err_t app_open(struct app *app, const struct config *cfg, bool create, char *msg
 	rc = store_open(app->cfg.database, create, app->cfg.threads + 2, &app->store);
 	if (rc) {
 		if (rc == ERR_NOTFOUND)
-			snprintf(msg, n, "no hub at %s: run 'renkei init' first", app->cfg.database);
+			snprintf(msg, n, "no hub at %s: run 'renkei init' first",
+				 app->cfg.database);
 		else if (rc == ERR_CONFLICT)
-			snprintf(msg, n, "%s was written by a newer renkei; upgrade renkei", app->cfg.database);
+			snprintf(msg, n, "%s was written by a newer renkei; upgrade renkei",
+				 app->cfg.database);
 		else
-			snprintf(msg, n, "cannot open the database %s (%s; see the log)", app->cfg.database,
-			         err_name(rc));
+			snprintf(msg, n, "cannot open the database %s (%s; see the log)",
+				 app->cfg.database, err_name(rc));
 		goto fail;
 	}
 	rc = auth_state_new(&app->auth);

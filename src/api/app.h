@@ -20,7 +20,7 @@ struct app {
 	struct stix_limits limits;
 	struct auth_state *auth;
 	struct metrics *metrics;
-	int64_t fixed_now;   /* test_clock, in microseconds; 0: the wall clock */
+	int64_t fixed_now; /* test_clock, in microseconds; 0: the wall clock */
 };
 
 /*
@@ -29,8 +29,7 @@ struct app {
  * On failure returns the error, leaves nothing allocated, and writes a
  * one-line reason into msg.
  */
-err_t app_open(struct app *app, const struct config *cfg, bool create,
-               char *msg, size_t n);
+err_t app_open(struct app *app, const struct config *cfg, bool create, char *msg, size_t n);
 
 /* Releases everything app_open made. NULL-safe on a zeroed app. */
 void app_close(struct app *app);

@@ -16,27 +16,27 @@
 #include "../common/sec.h"
 #include "../common/banned.h"
 
-#define CACHE_SLOTS 1024
-#define FAIL_SLOTS 1024
+#define CACHE_SLOTS    1024
+#define FAIL_SLOTS     1024
 #define FAIL_WINDOW_US (15LL * 60 * 1000000) /* failures older than this are forgotten */
-#define CRED_MAX 1024                        /* user:password after decoding */
+#define CRED_MAX       1024		     /* user:password after decoding */
 
 struct cache_entry {
-	unsigned char key[32];   /* keyed hash of "user\0password" */
-	unsigned char pw[32];    /* keyed hash of the stored argon2id string */
+	unsigned char key[32]; /* keyed hash of "user\0password" */
+	unsigned char pw[32];  /* keyed hash of the stored argon2id string */
 	int64_t user_id;
 	int64_t expires;
 };
 
 struct fail_entry {
-	unsigned char key[16];   /* keyed hash of the remote address */
+	unsigned char key[16]; /* keyed hash of the remote address */
 	unsigned count;
 	int64_t last;
 };
 
 struct auth_state {
 	pthread_mutex_t lock;
-	unsigned char secret[32]; /* random per process: cache keys mean nothing outside */
+	unsigned char secret[32];   /* random per process: cache keys mean nothing outside */
 	char dummy[SEC_PWHASH_MAX]; /* verified against for unknown users */
 	struct cache_entry cache[CACHE_SLOTS];
 	struct fail_entry fails[FAIL_SLOTS];
@@ -114,12 +114,13 @@ static err_t load_principal(struct store_conn *c, int64_t user_id, struct princi
 }
 
 static err_t check_token(struct app *app, struct store_conn *c, const char *tok, size_t len,
-                         struct principal *who, const char **why)
+			 struct principal *who, const char **why)
 {
 	unsigned char h[32];
 	struct token t;
 
-	if (len < strlen(SEC_TOKEN_PREFIX) || strncmp(tok, SEC_TOKEN_PREFIX, strlen(SEC_TOKEN_PREFIX))) {
+	if (len < strlen(SEC_TOKEN_PREFIX) ||
+	    strncmp(tok, SEC_TOKEN_PREFIX, strlen(SEC_TOKEN_PREFIX))) {
 		*why = "not a renkei token";
 		return ERR_UNAUTH;
 	}
@@ -145,8 +146,8 @@ static err_t check_token(struct app *app, struct store_conn *c, const char *tok,
 	return ERR_OK;
 }
 
-static err_t check_password(struct app *app, struct store_conn *c, const char *name,
-                            const char *pw, struct principal *who, const char **why)
+static err_t check_password(struct app *app, struct store_conn *c, const char *name, const char *pw,
+			    struct principal *who, const char **why)
 {
 	struct auth_state *st = app->auth;
 	unsigned char key[32], pwkey[32];
@@ -202,8 +203,8 @@ static err_t check_password(struct app *app, struct store_conn *c, const char *n
 	return rc == ERR_NOTFOUND ? ERR_UNAUTH : rc;
 }
 
-err_t auth_check(struct app *app, struct store_conn *c, const char *hdr,
-                 const char *remote, struct principal *who, unsigned *delay_ms)
+err_t auth_check(struct app *app, struct store_conn *c, const char *hdr, const char *remote,
+		 struct principal *who, unsigned *delay_ms)
 {
 	const char *why = "no credentials";
 	char cred[CRED_MAX + 1];
@@ -262,8 +263,8 @@ err_t auth_check(struct app *app, struct store_conn *c, const char *hdr,
 	if (rc != ERR_UNAUTH)
 		return rc;
 	*delay_ms = note_failure(app->auth, remote, app_now(app));
-	log_warn("auth: failed login from %s as '%.64s': %s (answer held %u ms)", remote,
-	         user_name, why, *delay_ms);
+	log_warn("auth: failed login from %s as '%.64s': %s (answer held %u ms)", remote, user_name,
+		 why, *delay_ms);
 	memset(who, 0, sizeof(*who));
 	return ERR_UNAUTH;
 }

@@ -30,7 +30,7 @@ void auth_state_free(struct auth_state *st);
  * On success fills *who. On failure returns ERR_UNAUTH and sets *delay_ms
  * to how long the answer should be held back; other errors are the store's.
  */
-err_t auth_check(struct app *app, struct store_conn *c, const char *hdr,
-                 const char *remote, struct principal *who, unsigned *delay_ms);
+err_t auth_check(struct app *app, struct store_conn *c, const char *hdr, const char *remote,
+		 struct principal *who, unsigned *delay_ms);
 
 #endif

@@ -43,8 +43,8 @@ static int64_t version_of(const struct stix_meta *m, int64_t date_added)
 }
 
 err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest_who *who,
-                      const struct collection *col, const char *body, size_t len,
-                      json_t **status, char *msg, size_t msgsz)
+		      const struct collection *col, const char *body, size_t len, json_t **status,
+		      char *msg, size_t msgsz)
 {
 	struct stix_span *spans = NULL;
 	size_t n = 0, ok = 0, bad = 0;
@@ -96,11 +96,13 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 		}
 		/* DESIGN.md §3.2: nobody posts in another organisation's name. */
 		json_t *cbr = json_object_get(obj, "created_by_ref");
-		if (cbr && (!json_is_string(cbr) || strcmp(json_string_value(cbr), who->org_identity))) {
+		if (cbr &&
+		    (!json_is_string(cbr) || strcmp(json_string_value(cbr), who->org_identity))) {
 			json_decref(obj);
 			snprintf(smsg, sizeof(smsg),
-			         "created_by_ref is not the identity of the posting organisation (%s)",
-			         who->org_identity);
+				 "created_by_ref is not the identity of the posting organisation "
+				 "(%s)",
+				 who->org_identity);
 			rc = add_detail(failures, meta.id, vbuf, smsg);
 			bad++;
 			continue;
@@ -129,19 +131,20 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 			break;
 		case OBJ_PUT_SAME:
 			/* §5.5: an exact duplicate MUST NOT be an error. */
-			rc = add_detail(successes, meta.id, vbuf, "already stored; nothing changed");
+			rc = add_detail(successes, meta.id, vbuf,
+					"already stored; nothing changed");
 			ok++;
 			break;
 		case OBJ_PUT_CONFLICT:
 			rc = add_detail(failures, meta.id, vbuf,
-			                "another object with this id and version is stored; "
-			                "a change needs a later 'modified'");
+					"another object with this id and version is stored; "
+					"a change needs a later 'modified'");
 			bad++;
 			break;
 		case OBJ_PUT_NOT_OWNER:
 			rc = add_detail(failures, meta.id, vbuf,
-			                "this id was first shared by another organisation; only it "
-			                "may add versions (DESIGN.md §3.2)");
+					"this id was first shared by another organisation; only it "
+					"may add versions (DESIGN.md §3.2)");
 			bad++;
 			break;
 		}
@@ -152,9 +155,9 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	sec_uuid4(uuid);
 	ts_format(now, vbuf);
 	st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id", uuid, "status", "complete",
-	               "request_timestamp", vbuf, "total_count", (json_int_t)n,
-	               "success_count", (json_int_t)ok, "failure_count", (json_int_t)bad,
-	               "pending_count", (json_int_t)0);
+		       "request_timestamp", vbuf, "total_count", (json_int_t)n, "success_count",
+		       (json_int_t)ok, "failure_count", (json_int_t)bad, "pending_count",
+		       (json_int_t)0);
 	if (!st) {
 		rc = ERR_NOMEM;
 		goto out;

@@ -17,7 +17,7 @@
 
 struct ingest_who {
 	int64_t org_id;
-	const char *org_identity;  /* the poster's identity id, for created_by_ref */
+	const char *org_identity; /* the poster's identity id, for created_by_ref */
 	int64_t root_id;
 };
 
@@ -29,8 +29,8 @@ struct ingest_who {
  * objects, and a store error (nothing written) when the transaction failed.
  */
 err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest_who *who,
-                      const struct collection *col, const char *body, size_t len,
-                      json_t **status, char *msg, size_t msgsz);
+		      const struct collection *col, const char *body, size_t len, json_t **status,
+		      char *msg, size_t msgsz);
 
 /* Formats a version timestamp as STIX shows it: milliseconds when the value
  * has no finer part, microseconds otherwise. */

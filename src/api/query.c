@@ -30,8 +30,8 @@ void taxii_filter_release(struct taxii_filter *f)
  * a comma ... treated as a logical OR") into out[], refusing empty items and
  * repeats.
  */
-static err_t split_values(const char *key, const char *value, char **copy,
-                          const char **out, size_t *n, char *msg)
+static err_t split_values(const char *key, const char *value, char **copy, const char **out,
+			  size_t *n, char *msg)
 {
 	char *s = strdup(value);
 	if (!s)
@@ -47,12 +47,14 @@ static err_t split_values(const char *key, const char *value, char **copy,
 			return ERR_INVALID;
 		}
 		if (*n == QUERY_MAX_VALUES) {
-			snprintf(msg, QUERY_MSG_MAX, "%s: more than %d values", key, QUERY_MAX_VALUES);
+			snprintf(msg, QUERY_MSG_MAX, "%s: more than %d values", key,
+				 QUERY_MAX_VALUES);
 			return ERR_INVALID;
 		}
 		for (size_t i = 0; i < *n; i++) {
 			if (!strcmp(out[i], p)) {
-				snprintf(msg, QUERY_MSG_MAX, "%s: value '%.60s' given twice", key, p);
+				snprintf(msg, QUERY_MSG_MAX, "%s: value '%.60s' given twice", key,
+					 p);
 				return ERR_INVALID;
 			}
 		}
@@ -81,7 +83,7 @@ bad:
 }
 
 err_t taxii_filter_parse(const struct api_param *params, size_t n, unsigned allowed,
-                         struct taxii_filter *f, char msg[QUERY_MSG_MAX])
+			 struct taxii_filter *f, char msg[QUERY_MSG_MAX])
 {
 	static const struct {
 		const char *key;
@@ -122,7 +124,9 @@ err_t taxii_filter_parse(const struct api_param *params, size_t n, unsigned allo
 		case QF_ADDED_AFTER:
 			if (ts_parse(v, strlen(v), &f->added_after, NULL)) {
 				snprintf(msg, QUERY_MSG_MAX,
-				         "added_after: not a timestamp like 2024-12-27T00:00:00.000000Z: '%.40s'", v);
+					 "added_after: not a timestamp like "
+					 "2024-12-27T00:00:00.000000Z: '%.40s'",
+					 v);
 				return ERR_INVALID;
 			}
 			f->has_added_after = true;
@@ -133,19 +137,19 @@ err_t taxii_filter_parse(const struct api_param *params, size_t n, unsigned allo
 			break;
 		case QF_NEXT:
 			if (taxii_cursor_decode(v, strlen(v), &f->next_date, &f->next_seq)) {
-				snprintf(msg, QUERY_MSG_MAX, "next: not a cursor this server issued");
+				snprintf(msg, QUERY_MSG_MAX,
+					 "next: not a cursor this server issued");
 				return ERR_INVALID;
 			}
 			f->has_next = true;
 			break;
-		case QF_ID:
-			rc = split_values(key, v, &f->copies[0], f->ids, &f->n_ids, msg);
-			break;
+		case QF_ID: rc = split_values(key, v, &f->copies[0], f->ids, &f->n_ids, msg); break;
 		case QF_TYPE:
 			rc = split_values(key, v, &f->copies[1], f->types, &f->n_types, msg);
 			break;
 		case QF_SPEC_VERSION:
-			rc = split_values(key, v, &f->copies[3], f->spec_versions, &f->n_spec_versions, msg);
+			rc = split_values(key, v, &f->copies[3], f->spec_versions,
+					  &f->n_spec_versions, msg);
 			break;
 		case QF_VERSION: {
 			const char *vals[QUERY_MAX_VALUES];
@@ -162,14 +166,17 @@ err_t taxii_filter_parse(const struct api_param *params, size_t n, unsigned allo
 					int64_t t;
 					if (ts_parse(vals[j], strlen(vals[j]), &t, NULL)) {
 						snprintf(msg, QUERY_MSG_MAX,
-						         "match[version]: '%.40s' is not last, first, all or a timestamp",
-						         vals[j]);
+							 "match[version]: '%.40s' is not last, "
+							 "first, all or a timestamp",
+							 vals[j]);
 						return ERR_INVALID;
 					}
 					for (size_t k = 0; k < f->n_versions; k++) {
 						if (f->versions[k] == t) {
 							snprintf(msg, QUERY_MSG_MAX,
-							         "match[version]: version '%.40s' given twice", vals[j]);
+								 "match[version]: version '%.40s' "
+								 "given twice",
+								 vals[j]);
 							return ERR_INVALID;
 						}
 					}
@@ -179,7 +186,9 @@ err_t taxii_filter_parse(const struct api_param *params, size_t n, unsigned allo
 			}
 			if (!rc && (f->version_mode & VERSION_ALL) && nv > 1) {
 				/* §3.4.1: "all" MUST NOT be used with any other version. */
-				snprintf(msg, QUERY_MSG_MAX, "match[version]: 'all' cannot be combined with other values");
+				snprintf(msg, QUERY_MSG_MAX,
+					 "match[version]: 'all' cannot be combined with other "
+					 "values");
 				return ERR_INVALID;
 			}
 			break;

@@ -28,8 +28,8 @@ enum {
 };
 
 #define QUERY_MAX_VALUES 256
-#define QUERY_MSG_MAX 200
-#define CURSOR_MAX 64
+#define QUERY_MSG_MAX	 200
+#define CURSOR_MAX	 64
 
 struct taxii_filter {
 	bool has_added_after;
@@ -42,12 +42,12 @@ struct taxii_filter {
 	size_t n_ids;
 	const char *types[QUERY_MAX_VALUES];
 	size_t n_types;
-	unsigned version_mode;              /* VERSION_* of store.h; 0: not given */
+	unsigned version_mode; /* VERSION_* of store.h; 0: not given */
 	int64_t versions[QUERY_MAX_VALUES];
 	size_t n_versions;
 	const char *spec_versions[QUERY_MAX_VALUES];
 	size_t n_spec_versions;
-	char *copies[4];                    /* split copies the pointers point into */
+	char *copies[4]; /* split copies the pointers point into */
 };
 
 /*
@@ -60,7 +60,7 @@ struct taxii_filter {
  * taxii_filter_release() in every case.
  */
 err_t taxii_filter_parse(const struct api_param *params, size_t n, unsigned allowed,
-                         struct taxii_filter *f, char msg[QUERY_MSG_MAX]);
+			 struct taxii_filter *f, char msg[QUERY_MSG_MAX]);
 
 void taxii_filter_release(struct taxii_filter *f);
 

@@ -23,9 +23,9 @@
 #include "query.h"
 #include "../common/banned.h"
 
-#define TAXII_MEDIA "application/taxii+json;version=2.1"
-#define STIX_MEDIA "application/stix+json;version=2.1"
-#define MAX_SEGMENTS 8
+#define TAXII_MEDIA	"application/taxii+json;version=2.1"
+#define STIX_MEDIA	"application/stix+json;version=2.1"
+#define MAX_SEGMENTS	8
 #define MAX_SEGMENT_LEN 300
 
 void api_resp_init(struct api_resp *resp, size_t max_body)
@@ -74,7 +74,7 @@ static void reply_error(struct api_resp *resp, int status, const char *descripti
 	char code[8];
 	snprintf(code, sizeof(code), "%d", status);
 	json_t *e = json_pack("{s:s, s:s, s:s}", "title", status_title(status), "description",
-	                      description, "http_status", code);
+			      description, "http_status", code);
 	char *s = e ? json_dumps(e, JSON_COMPACT) : NULL;
 	buf_reset(&resp->body);
 	resp->status = status;
@@ -90,17 +90,15 @@ static void reply_error(struct api_resp *resp, int status, const char *descripti
 static void reply_err(struct api_resp *resp, err_t rc)
 {
 	switch (rc) {
-	case ERR_BUSY:
-		reply_error(resp, 503, "the store is busy; try again");
-		break;
+	case ERR_BUSY: reply_error(resp, 503, "the store is busy; try again"); break;
 	case ERR_TOOBIG:
-		reply_error(resp, 413, "the request or its result is larger than this server allows");
+		reply_error(resp, 413,
+			    "the request or its result is larger than this server allows");
 		break;
-	case ERR_NOTFOUND:
-		reply_error(resp, 404, "not found");
-		break;
+	case ERR_NOTFOUND: reply_error(resp, 404, "not found"); break;
 	default:
-		reply_error(resp, 500, "the server could not complete the request; the log has the detail");
+		reply_error(resp, 500,
+			    "the server could not complete the request; the log has the detail");
 		break;
 	}
 }
@@ -144,8 +142,8 @@ static bool media_is_taxii(const char *s, size_t len, bool allow_wild)
 		i++;
 	size_t tlen = i - start;
 	bool ok = (tlen == sizeof(want) - 1 && !strncasecmp(s + start, want, tlen)) ||
-	          (allow_wild && tlen == 3 && !strncmp(s + start, "*/*", 3)) ||
-	          (allow_wild && tlen == 13 && !strncasecmp(s + start, "application/*", 13));
+		  (allow_wild && tlen == 3 && !strncmp(s + start, "*/*", 3)) ||
+		  (allow_wild && tlen == 13 && !strncasecmp(s + start, "application/*", 13));
 	if (!ok)
 		return false;
 	bool wild = s[start + tlen - 1] == '*';
@@ -253,12 +251,6 @@ static bool method_is(const struct ctx *x, const char *m)
 	return !strcmp(x->req->method, m);
 }
 
-static void reply_method(struct ctx *x, const char *allow)
-{
-	x->resp->allow = allow;
-	reply_error(x->resp, 405, "this resource does not take that method");
-}
-
 /* ---- discovery and API roots (§4.1, §4.2) ---- */
 
 static err_t add_root_url(void *ctx, const struct api_root *r)
@@ -273,8 +265,8 @@ static void h_discovery(struct ctx *x)
 {
 	json_t *roots = json_array();
 	json_t *d = json_pack("{s:s, s:s}", "title", x->app->cfg.title, "description",
-	                      "renkei: cyber threat information sharing under the agreement of "
-	                      "27 December 2024 (MoD, METI, IPA)");
+			      "renkei: cyber threat information sharing under the agreement of "
+			      "27 December 2024 (MoD, METI, IPA)");
 	err_t rc = roots && d ? store_root_list(x->c, add_root_url, roots) : ERR_NOMEM;
 	if (rc) {
 		json_decref(roots);
@@ -295,7 +287,7 @@ static void h_discovery(struct ctx *x)
 static void h_api_root(struct ctx *x)
 {
 	json_t *r = json_pack("{s:s, s:[s], s:I}", "title", x->root.title, "versions", TAXII_MEDIA,
-	                      "max_content_length", (json_int_t)x->app->cfg.max_content_length);
+			      "max_content_length", (json_int_t)x->app->cfg.max_content_length);
 	if (r && x->root.description[0])
 		json_object_set_new(r, "description", json_string(x->root.description));
 	reply_json(x->resp, 200, r);
@@ -307,9 +299,11 @@ static void h_status(struct ctx *x, const char *id)
 	char *doc = NULL;
 	err_t rc = store_status_get(x->c, id, app_now(x->app), &st, &doc);
 	/* A status belongs to the organisation that posted: others get 404. */
-	if (rc == ERR_NOTFOUND || (!rc && (st.root_id != x->root.id || st.org_id != x->who.org.id))) {
+	if (rc == ERR_NOTFOUND ||
+	    (!rc && (st.root_id != x->root.id || st.org_id != x->who.org.id))) {
 		free(doc);
-		reply_error(x->resp, 404, "no such status resource (they are kept for a limited time)");
+		reply_error(x->resp, 404,
+			    "no such status resource (they are kept for a limited time)");
 		return;
 	}
 	if (rc) {
@@ -329,8 +323,8 @@ static void h_status(struct ctx *x, const char *id)
 static json_t *collection_json(const struct collection *col, const struct grant *g)
 {
 	json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:[s]}", "id", col->uuid, "title", col->title,
-	                      "can_read", g->can_read, "can_write", g->can_write, "media_types",
-	                      STIX_MEDIA);
+			      "can_read", g->can_read, "can_write", g->can_write, "media_types",
+			      STIX_MEDIA);
 	if (o && col->description[0])
 		json_object_set_new(o, "description", json_string(col->description));
 	if (o && col->alias[0])
@@ -361,7 +355,8 @@ static err_t add_collection(void *ctx, const struct collection *col)
 static void h_collections(struct ctx *x)
 {
 	struct coll_list cl = {x, json_array()};
-	err_t rc = cl.list ? store_collection_list(x->c, x->root.id, add_collection, &cl) : ERR_NOMEM;
+	err_t rc =
+		cl.list ? store_collection_list(x->c, x->root.id, add_collection, &cl) : ERR_NOMEM;
 	if (rc) {
 		json_decref(cl.list);
 		reply_err(x->resp, rc);
@@ -407,8 +402,8 @@ struct page {
 	size_t n;
 	size_t max_bytes;
 	int64_t first_date, last_date, last_seq;
-	bool cut;            /* stopped early because the page is full */
-	json_t *list;        /* manifest records or version strings */
+	bool cut;     /* stopped early because the page is full */
+	json_t *list; /* manifest records or version strings */
 };
 
 #define STOP_PAGE ERR_TOOBIG
@@ -434,7 +429,7 @@ static err_t page_row(void *ctx, const struct obj_row *row)
 		ts_format(row->date_added, ts);
 		ingest_format_version(row->version, ver);
 		json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "id", row->stix_id, "date_added", ts,
-		                      "version", ver, "media_type", STIX_MEDIA);
+				      "version", ver, "media_type", STIX_MEDIA);
 		rc = r && !json_array_append_new(pg->list, r) ? ERR_OK : ERR_NOMEM;
 	} else {
 		ingest_format_version(row->version, ver);
@@ -496,9 +491,12 @@ static bool parse_filter_or_reply(struct ctx *x, unsigned allowed, struct taxii_
 /* Whether any version of stix_id is stored in the collection. */
 static err_t object_exists(struct ctx *x, const char *stix_id, bool *exists)
 {
-	struct obj_query q = {.collection_id = x->col.id, .stix_id = stix_id,
-	                      .version_mode = VERSION_ALL, .limit = 1};
-	struct page pg = {.x = x, .kind = PAGE_VERSIONS, .max_bytes = 1 << 20, .list = json_array()};
+	struct obj_query q = {.collection_id = x->col.id,
+			      .stix_id = stix_id,
+			      .version_mode = VERSION_ALL,
+			      .limit = 1};
+	struct page pg = {
+		.x = x, .kind = PAGE_VERSIONS, .max_bytes = 1 << 20, .list = json_array()};
 	bool more;
 	if (!pg.list)
 		return ERR_NOMEM;
@@ -624,7 +622,8 @@ static void h_objects_post(struct ctx *x)
 	json_t *status = NULL;
 
 	if (!x->grant.can_write) {
-		reply_error(x->resp, 403, "your organisation may not add objects to this collection");
+		reply_error(x->resp, 403,
+			    "your organisation may not add objects to this collection");
 		return;
 	}
 	if (!x->req->content_type ||
@@ -642,7 +641,7 @@ static void h_objects_post(struct ctx *x)
 		.root_id = x->root.id,
 	};
 	err_t rc = ingest_envelope(x->app, x->c, &who, &x->col, x->req->body, x->req->body_len,
-	                           &status, msg, sizeof(msg));
+				   &status, msg, sizeof(msg));
 	if (rc == ERR_UNPROCESSABLE) {
 		char d[STIX_MSG_MAX + 96];
 		snprintf(d, sizeof(d), "the body is not a TAXII envelope: %.300s", msg);
@@ -650,7 +649,8 @@ static void h_objects_post(struct ctx *x)
 		return;
 	}
 	if (rc == ERR_TOOBIG) {
-		reply_error(x->resp, 413, "the envelope holds more objects than this server takes at once");
+		reply_error(x->resp, 413,
+			    "the envelope holds more objects than this server takes at once");
 		return;
 	}
 	if (rc) {
@@ -668,7 +668,8 @@ static void h_object_delete(struct ctx *x, const char *stix_id)
 
 	/* §5.7: DELETE needs both rights; one of them alone is 403. */
 	if (!x->grant.can_read || !x->grant.can_write) {
-		reply_error(x->resp, 403, "deleting needs both read and write rights on the collection");
+		reply_error(x->resp, 403,
+			    "deleting needs both read and write rights on the collection");
 		return;
 	}
 	if (!parse_filter_or_reply(x, QF_VERSION | QF_SPEC_VERSION, &f))
@@ -738,6 +739,62 @@ static void h_metrics(struct app *app, struct api_resp *resp)
 
 /* ---- routing ---- */
 
+/* Answers 405 unless the request's method is one of allow ("GET, POST"). */
+static bool method_ok_or_reply(struct ctx *x, const char *allow)
+{
+	size_t n = strlen(x->req->method);
+	for (const char *p = allow; (p = strstr(p, x->req->method)); p += n)
+		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	x->resp->allow = allow;
+	reply_error(x->resp, 405, "this resource does not take that method");
+	return false;
+}
+
+#define PAGE_FILTERS                                                                               \
+	(QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_ID | QF_TYPE | QF_VERSION | QF_SPEC_VERSION)
+#define OBJECT_FILTERS	 (QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_VERSION | QF_SPEC_VERSION)
+#define VERSIONS_FILTERS (QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_SPEC_VERSION)
+
+/* The resources under one API root, by their path segments. */
+static void route_collection(struct ctx *x)
+{
+	const char **seg = x->seg;
+	size_t n = x->n_seg;
+
+	if (n == 3) {
+		x->resp->route = "collection";
+		if (method_ok_or_reply(x, "GET"))
+			h_collection(x);
+	} else if (n == 4 && !strcmp(seg[3], "manifest")) {
+		x->resp->route = "manifest";
+		if (method_ok_or_reply(x, "GET") && require_read_or_reply(x))
+			serve_page(x, PAGE_MANIFEST, NULL, PAGE_FILTERS);
+	} else if (n == 4 && !strcmp(seg[3], "objects")) {
+		x->resp->route = method_is(x, "POST") ? "objects_post" : "objects_get";
+		if (!method_ok_or_reply(x, "GET, POST"))
+			return;
+		if (method_is(x, "POST"))
+			h_objects_post(x);
+		else if (require_read_or_reply(x))
+			serve_page(x, PAGE_OBJECTS, NULL, PAGE_FILTERS);
+	} else if (n == 5 && !strcmp(seg[3], "objects")) {
+		x->resp->route = method_is(x, "DELETE") ? "object_delete" : "object_get";
+		if (!method_ok_or_reply(x, "GET, DELETE"))
+			return;
+		if (method_is(x, "DELETE"))
+			h_object_delete(x, seg[4]);
+		else if (require_read_or_reply(x))
+			serve_page(x, PAGE_OBJECTS, seg[4], OBJECT_FILTERS);
+	} else if (n == 6 && !strcmp(seg[3], "objects") && !strcmp(seg[5], "versions")) {
+		x->resp->route = "versions";
+		if (method_ok_or_reply(x, "GET") && require_read_or_reply(x))
+			serve_page(x, PAGE_VERSIONS, seg[4], VERSIONS_FILTERS);
+	} else {
+		reply_error(x->resp, 404, "no such resource");
+	}
+}
+
 static void route_taxii(struct ctx *x)
 {
 	const char **seg = x->seg;
@@ -746,149 +803,55 @@ static void route_taxii(struct ctx *x)
 
 	if (n == 1 && !strcmp(seg[0], "taxii2")) {
 		x->resp->route = "discovery";
-		if (!method_is(x, "GET"))
-			{
-			reply_method(x, "GET");
-			return;
-		}
-		{
+		if (method_ok_or_reply(x, "GET"))
 			h_discovery(x);
-			return;
-		}
+		return;
 	}
 	rc = store_root_find(x->c, seg[0], &x->root);
+	if (rc == ERR_NOTFOUND) {
+		reply_error(x->resp, 404, "no such API root");
+		return;
+	}
 	if (rc) {
-		if (rc == ERR_NOTFOUND)
-			reply_error(x->resp, 404, "no such API root");
-		else
-			reply_err(x->resp, rc);
+		reply_err(x->resp, rc);
 		return;
 	}
 	if (n == 1) {
 		x->resp->route = "api_root";
-		if (!method_is(x, "GET"))
-			{
-			reply_method(x, "GET");
-			return;
-		}
-		{
+		if (method_ok_or_reply(x, "GET"))
 			h_api_root(x);
-			return;
-		}
-	}
-	if (n == 3 && !strcmp(seg[1], "status")) {
+	} else if (n == 3 && !strcmp(seg[1], "status")) {
 		x->resp->route = "status";
-		if (!method_is(x, "GET"))
-			{
-			reply_method(x, "GET");
-			return;
-		}
-		{
+		if (method_ok_or_reply(x, "GET"))
 			h_status(x, seg[2]);
-			return;
-		}
-	}
-	if (strcmp(seg[1], "collections"))
-		{
-			reply_error(x->resp, 404, "no such resource");
-			return;
-		}
-	if (n == 2) {
+	} else if (n == 2 && !strcmp(seg[1], "collections")) {
 		x->resp->route = "collections";
-		if (!method_is(x, "GET"))
-			{
-			reply_method(x, "GET");
-			return;
-		}
-		{
+		if (method_ok_or_reply(x, "GET"))
 			h_collections(x);
-			return;
-		}
+	} else if (n >= 3 && !strcmp(seg[1], "collections")) {
+		if (find_collection_or_reply(x, seg[2]))
+			route_collection(x);
+	} else {
+		reply_error(x->resp, 404, "no such resource");
 	}
-	if (!find_collection_or_reply(x, seg[2]))
-		return;
-	if (n == 3) {
-		x->resp->route = "collection";
-		if (!method_is(x, "GET"))
-			{
-			reply_method(x, "GET");
-			return;
-		}
-		{
-			h_collection(x);
-			return;
-		}
+}
+
+/* The operations endpoints answer GET (and HEAD) without authentication. */
+static bool ops_route(struct app *app, const struct api_req *req, struct api_resp *resp)
+{
+	bool health = !strcmp(req->path, "/healthz") || !strcmp(req->path, "/healthz/");
+	bool metrics = !strcmp(req->path, "/metrics") || !strcmp(req->path, "/metrics/");
+	if (!health && !metrics)
+		return false;
+	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+		resp->allow = "GET";
+		reply_error(resp, 405, "use GET");
+	} else if (health) {
+		h_healthz(app, resp);
+	} else {
+		h_metrics(app, resp);
 	}
-	if (n == 4 && !strcmp(seg[3], "manifest")) {
-		x->resp->route = "manifest";
-		if (!method_is(x, "GET"))
-			{
-			reply_method(x, "GET");
-			return;
-		}
-		if (require_read_or_reply(x))
-			serve_page(x, PAGE_MANIFEST, NULL,
-			           QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_ID | QF_TYPE | QF_VERSION | QF_SPEC_VERSION);
-		return;
-	}
-	if (strcmp(seg[3], "objects"))
-		{
-			reply_error(x->resp, 404, "no such resource");
-			return;
-		}
-	if (n == 4) {
-		if (method_is(x, "GET")) {
-			x->resp->route = "objects_get";
-			if (require_read_or_reply(x))
-				serve_page(x, PAGE_OBJECTS, NULL,
-				           QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_ID | QF_TYPE | QF_VERSION | QF_SPEC_VERSION);
-			return;
-		}
-		if (method_is(x, "POST")) {
-			x->resp->route = "objects_post";
-			{
-			h_objects_post(x);
-			return;
-		}
-		}
-		{
-			reply_method(x, "GET, POST");
-			return;
-		}
-	}
-	if (n == 5) {
-		if (method_is(x, "GET")) {
-			x->resp->route = "object_get";
-			if (require_read_or_reply(x))
-				serve_page(x, PAGE_OBJECTS, seg[4],
-				           QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_VERSION | QF_SPEC_VERSION);
-			return;
-		}
-		if (method_is(x, "DELETE")) {
-			x->resp->route = "object_delete";
-			{
-			h_object_delete(x, seg[4]);
-			return;
-		}
-		}
-		{
-			reply_method(x, "GET, DELETE");
-			return;
-		}
-	}
-	if (n == 6 && !strcmp(seg[5], "versions")) {
-		x->resp->route = "versions";
-		if (!method_is(x, "GET"))
-			{
-			reply_method(x, "GET");
-			return;
-		}
-		if (require_read_or_reply(x))
-			serve_page(x, PAGE_VERSIONS, seg[4],
-			           QF_ADDED_AFTER | QF_LIMIT | QF_NEXT | QF_SPEC_VERSION);
-		return;
-	}
-	reply_error(x->resp, 404, "no such resource");
+	return true;
 }
 
 void api_handle(struct app *app, const struct api_req *req, struct api_resp *resp)
@@ -897,46 +860,20 @@ void api_handle(struct app *app, const struct api_req *req, struct api_resp *res
 	bool trailing = false;
 	err_t rc;
 
-	if (!strcmp(req->path, "/healthz") || !strcmp(req->path, "/healthz/")) {
-		if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
-			resp->allow = "GET";
-			{
-			reply_error(resp, 405, "use GET");
-			return;
-		}
-		}
-		{
-			h_healthz(app, resp);
-			return;
-		}
-	}
-	if (!strcmp(req->path, "/metrics") || !strcmp(req->path, "/metrics/")) {
-		if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
-			resp->allow = "GET";
-			{
-			reply_error(resp, 405, "use GET");
-			return;
-		}
-		}
-		{
-			h_metrics(app, resp);
-			return;
-		}
-	}
+	if (ops_route(app, req, resp))
+		return;
 
 	/* §1.6.8: a request that will not take TAXII 2.1 gets 406. */
-	if (!accept_ok(req->accept))
-		{
-			reply_error(resp, 406, "this server answers with " TAXII_MEDIA);
-			return;
-		}
+	if (!accept_ok(req->accept)) {
+		reply_error(resp, 406, "this server answers with " TAXII_MEDIA);
+		return;
+	}
 
 	x = calloc(1, sizeof(*x));
-	if (!x)
-		{
-			reply_err(resp, ERR_NOMEM);
-			return;
-		}
+	if (!x) {
+		reply_err(resp, ERR_NOMEM);
+		return;
+	}
 	x->app = app;
 	x->req = req;
 	x->resp = resp;

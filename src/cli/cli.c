@@ -48,7 +48,7 @@ static void setting_key(const char *opt, char *out, size_t n)
 }
 
 bool cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
-               struct cli_args *a)
+	       struct cli_args *a)
 {
 	char msg[256], key[128];
 	const char *config_file = NULL;
@@ -223,8 +223,8 @@ err_t cli_find_root(const char *cmd, struct store_conn *c, const char *name, str
 	if (rc)
 		return rc;
 	if (cnt.n != 1) {
-		cli_error(cmd, cnt.n ? "there are several API roots: name one with --root" :
-		                       "there is no API root yet: add one with 'renkei root add'");
+		cli_error(cmd, cnt.n ? "there are several API roots: name one with --root"
+				     : "there is no API root yet: add one with 'renkei root add'");
 		return cnt.n ? ERR_INVALID : ERR_NOTFOUND;
 	}
 	*r = cnt.first;

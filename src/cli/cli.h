@@ -18,9 +18,9 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_EXISTS = 4 };
 
 struct cli_opt {
-	const char *name;       /* without the leading "--" */
-	const char **value;     /* takes a value: where to put it */
-	bool *flag;             /* or is a flag: set to true */
+	const char *name;   /* without the leading "--" */
+	const char **value; /* takes a value: where to put it */
+	bool *flag;	    /* or is a flag: set to true */
 };
 
 #define CLI_MAX_POS 8
@@ -40,7 +40,7 @@ struct cli_args {
  * and returns false.
  */
 bool cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
-               struct cli_args *a);
+	       struct cli_args *a);
 
 /* Opens the hub of a->cfg (create: make it when missing). Prints the reason
  * and returns false on failure. */

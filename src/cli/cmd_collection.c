@@ -8,7 +8,8 @@
 #include "../common/banned.h"
 
 static const char collection_help[] =
-	"usage: renkei collection add --title TITLE [--alias ALIAS] [--description TEXT] [--root NAME]\n"
+	"usage: renkei collection add --title TITLE [--alias ALIAS] [--description TEXT] [--root "
+	"NAME]\n"
 	"       renkei collection list [--root NAME]\n"
 	"       renkei collection grant COLLECTION --org ORG [--read] [--write] [--root NAME]\n\n"
 	"COLLECTION is a collection's UUID or alias. 'grant' sets the organisation's rights\n"
@@ -26,10 +27,10 @@ int cmd_collection(int argc, char **argv)
 {
 	const char *title = NULL, *alias = NULL, *desc = NULL, *root = NULL, *org = NULL;
 	bool rd = false, wr = false;
-	struct cli_opt opts[] = {{"title", &title, NULL}, {"alias", &alias, NULL},
-	                         {"description", &desc, NULL}, {"root", &root, NULL},
-	                         {"org", &org, NULL}, {"read", NULL, &rd}, {"write", NULL, &wr},
-	                         {NULL, NULL, NULL}};
+	struct cli_opt opts[] = {{"title", &title, NULL},      {"alias", &alias, NULL},
+				 {"description", &desc, NULL}, {"root", &root, NULL},
+				 {"org", &org, NULL},	       {"read", NULL, &rd},
+				 {"write", NULL, &wr},	       {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
 	struct store_conn *c = NULL;
@@ -45,12 +46,14 @@ int cmd_collection(int argc, char **argv)
 	const char *sub = a.pos[0];
 	if (!strcmp(sub, "add")) {
 		if (a.n_pos != 1 || !title) {
-			cli_error("collection", "usage: renkei collection add --title TITLE [--alias ALIAS]");
+			cli_error("collection",
+				  "usage: renkei collection add --title TITLE [--alias ALIAS]");
 			return EXIT_USAGE;
 		}
 	} else if (!strcmp(sub, "grant")) {
 		if (a.n_pos != 2 || !org) {
-			cli_error("collection", "usage: renkei collection grant COLLECTION --org ORG [--read] [--write]");
+			cli_error("collection", "usage: renkei collection grant COLLECTION --org "
+						"ORG [--read] [--write]");
 			return EXIT_USAGE;
 		}
 	} else if (strcmp(sub, "list") || a.n_pos != 1) {
@@ -77,13 +80,18 @@ int cmd_collection(int argc, char **argv)
 	} else if (!strcmp(sub, "grant")) {
 		rc = admin_grant(c, r.name, a.pos[1], org, rd, wr);
 		if (rc == ERR_NOTFOUND)
-			cli_error("collection", "no collection '%s' in /%s/, or no organisation '%s'", a.pos[1],
-			          r.name, org);
+			cli_error("collection",
+				  "no collection '%s' in /%s/, or no organisation '%s'", a.pos[1],
+				  r.name, org);
 		else if (rc)
 			cli_error("collection", "failed: %s", err_name(rc));
 		else
 			printf("%s may %s collection %s\n", org,
-			       rd && wr ? "read and write" : rd ? "read" : wr ? "write" : "no longer use", a.pos[1]);
+			       rd && wr ? "read and write"
+			       : rd	? "read"
+			       : wr	? "write"
+					: "no longer use",
+			       a.pos[1]);
 	} else {
 		rc = store_collection_list(c, r.id, print_collection, NULL);
 	}

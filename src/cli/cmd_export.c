@@ -39,9 +39,11 @@ int cmd_export(int argc, char **argv)
 {
 	const char *coll = NULL, *root = NULL, *output = NULL;
 	bool latest = false;
-	struct cli_opt opts[] = {{"collection", &coll, NULL}, {"root", &root, NULL},
-	                         {"output", &output, NULL}, {"latest", NULL, &latest},
-	                         {NULL, NULL, NULL}};
+	struct cli_opt opts[] = {{"collection", &coll, NULL},
+				 {"root", &root, NULL},
+				 {"output", &output, NULL},
+				 {"latest", NULL, &latest},
+				 {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
 	struct store_conn *c = NULL;

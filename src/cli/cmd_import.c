@@ -23,8 +23,10 @@ static const char import_help[] =
 int cmd_import(int argc, char **argv)
 {
 	const char *coll = NULL, *org_name = NULL, *root = NULL;
-	struct cli_opt opts[] = {{"collection", &coll, NULL}, {"org", &org_name, NULL},
-	                         {"root", &root, NULL}, {NULL, NULL, NULL}};
+	struct cli_opt opts[] = {{"collection", &coll, NULL},
+				 {"org", &org_name, NULL},
+				 {"root", &root, NULL},
+				 {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
 	struct store_conn *c = NULL;
@@ -66,14 +68,17 @@ int cmd_import(int argc, char **argv)
 	rc = buf_read_file(&body, a.pos[0]);
 	if (rc) {
 		cli_error("import", "%s: %s", a.pos[0],
-		          rc == ERR_TOOBIG ? "larger than max_content_length" : "cannot read");
+			  rc == ERR_TOOBIG ? "larger than max_content_length" : "cannot read");
 		goto out;
 	}
 	struct ingest_who who = {.org_id = o.id, .org_identity = o.identity_id, .root_id = r.id};
-	rc = ingest_envelope(&app, c, &who, &col, buf_cstr(&body), body.len, &status, msg, sizeof(msg));
+	rc = ingest_envelope(&app, c, &who, &col, buf_cstr(&body), body.len, &status, msg,
+			     sizeof(msg));
 	if (rc) {
 		cli_error("import", "%s: %s", a.pos[0],
-		          rc == ERR_UNPROCESSABLE ? msg : rc == ERR_TOOBIG ? "too many objects" : err_name(rc));
+			  rc == ERR_UNPROCESSABLE ? msg
+			  : rc == ERR_TOOBIG	  ? "too many objects"
+						  : err_name(rc));
 		if (rc == ERR_UNPROCESSABLE)
 			rc = ERR_INVALID;
 		goto out;

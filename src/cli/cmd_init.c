@@ -74,33 +74,39 @@ static int load_demo(struct app *app, struct store_conn *c, const char *file)
 	struct api_root r;
 	if (store_root_find(c, str(root, "name"), &r) == ERR_OK) {
 		printf("The demo hub is already initialised; nothing changed.\n"
-		       "Its credentials are in %s/demo-credentials.txt.\n", app->cfg.data_dir);
+		       "Its credentials are in %s/demo-credentials.txt.\n",
+		       app->cfg.data_dir);
 		json_decref(demo);
 		return EXIT_OK;
 	}
 	buf_init(&creds, 1 << 20);
 	rc = store_tx_begin(c);
 	if (!rc)
-		rc = admin_root_add(c, str(root, "name"), str(root, "title"), str(root, "description"), &r);
+		rc = admin_root_add(c, str(root, "name"), str(root, "title"),
+				    str(root, "description"), &r);
 
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(demo, "organisations"), i, v) {
+	json_array_foreach(json_object_get(demo, "organisations"), i, v)
+	{
 		if (rc)
 			break;
-		rc = admin_org_add(app, c, str(v, "name"), str(v, "title"), str(v, "identity_id"), NULL);
+		rc = admin_org_add(app, c, str(v, "name"), str(v, "title"), str(v, "identity_id"),
+				   NULL);
 		if (rc)
 			cli_error("init", "organisation %s: %s", str(v, "name"), err_name(rc));
 	}
 	buf_addf(&creds, "%-18s %-12s %-26s %s\n", "user", "org", "password", "API token");
-	json_array_foreach(json_object_get(demo, "users"), i, v) {
+	json_array_foreach(json_object_get(demo, "users"), i, v)
+	{
 		char pw[SEC_TOKEN_MAX], tok[SEC_TOKEN_MAX], msg[200];
 		unsigned roles = 0;
 		if (rc)
 			break;
 		rc = admin_roles_parse(str(v, "roles"), &roles, msg, sizeof(msg));
 		if (!rc)
-			rc = admin_user_add(app, c, str(v, "org"), str(v, "name"), NULL, roles, pw, NULL);
+			rc = admin_user_add(app, c, str(v, "org"), str(v, "name"), NULL, roles, pw,
+					    NULL);
 		if (!rc)
 			rc = admin_token_create(app, c, str(v, "name"), "demo", 0, tok, NULL);
 		if (rc) {
@@ -111,20 +117,22 @@ static int load_demo(struct app *app, struct store_conn *c, const char *file)
 		sec_wipe(pw, sizeof(pw));
 		sec_wipe(tok, sizeof(tok));
 	}
-	json_array_foreach(json_object_get(demo, "collections"), i, v) {
+	json_array_foreach(json_object_get(demo, "collections"), i, v)
+	{
 		struct collection col;
 		size_t k;
 		json_t *g;
 		if (rc)
 			break;
 		rc = admin_collection_add(c, r.name, str(v, "title"), str(v, "description"),
-		                          str(v, "alias"), &col);
-		json_array_foreach(json_object_get(v, "grants"), k, g) {
+					  str(v, "alias"), &col);
+		json_array_foreach(json_object_get(v, "grants"), k, g)
+		{
 			if (rc)
 				break;
 			rc = admin_grant(c, r.name, col.uuid, str(g, "org"),
-			                 json_is_true(json_object_get(g, "read")),
-			                 json_is_true(json_object_get(g, "write")));
+					 json_is_true(json_object_get(g, "read")),
+					 json_is_true(json_object_get(g, "write")));
 		}
 	}
 	rc = store_tx_end(c, rc);
@@ -134,7 +142,8 @@ static int load_demo(struct app *app, struct store_conn *c, const char *file)
 	}
 
 	/* The objects go in through ingest, exactly as a TAXII POST would. */
-	json_array_foreach(json_object_get(demo, "objects"), i, v) {
+	json_array_foreach(json_object_get(demo, "objects"), i, v)
+	{
 		char path[2 * CONFIG_PATH_MAX], msg[512];
 		struct org o;
 		struct collection col;
@@ -150,19 +159,22 @@ static int load_demo(struct app *app, struct store_conn *c, const char *file)
 		rc = store_org_find(c, str(v, "org"), &o);
 		if (!rc)
 			rc = store_collection_find(c, r.id, str(v, "collection"), &col);
-		struct ingest_who who = {.org_id = o.id, .org_identity = o.identity_id, .root_id = r.id};
+		struct ingest_who who = {
+			.org_id = o.id, .org_identity = o.identity_id, .root_id = r.id};
 		if (!rc)
-			rc = ingest_envelope(app, c, &who, &col, buf_cstr(&body), body.len, &status, msg,
-			                     sizeof(msg));
+			rc = ingest_envelope(app, c, &who, &col, buf_cstr(&body), body.len, &status,
+					     msg, sizeof(msg));
 		buf_release(&body);
 		if (rc) {
-			cli_error("init", "%s: %s", path, rc == ERR_UNPROCESSABLE ? msg : err_name(rc));
+			cli_error("init", "%s: %s", path,
+				  rc == ERR_UNPROCESSABLE ? msg : err_name(rc));
 			goto out;
 		}
 		json_int_t bad = json_integer_value(json_object_get(status, "failure_count"));
 		if (bad) {
 			char *s = json_dumps(json_object_get(status, "failures"), JSON_INDENT(2));
-			cli_error("init", "%s: %lld objects refused: %s", path, (long long)bad, s ? s : "");
+			cli_error("init", "%s: %lld objects refused: %s", path, (long long)bad,
+				  s ? s : "");
 			free(s);
 			json_decref(status);
 			goto out;

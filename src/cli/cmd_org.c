@@ -24,7 +24,8 @@ static err_t print_org(void *ctx, const struct org *o)
 int cmd_org(int argc, char **argv)
 {
 	const char *title = NULL, *identity = NULL;
-	struct cli_opt opts[] = {{"title", &title, NULL}, {"identity-id", &identity, NULL}, {NULL, NULL, NULL}};
+	struct cli_opt opts[] = {
+		{"title", &title, NULL}, {"identity-id", &identity, NULL}, {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
 	struct store_conn *c = NULL;
@@ -55,7 +56,9 @@ int cmd_org(int argc, char **argv)
 		if (rc == ERR_INVALID)
 			cli_error("org", "invalid name, title or identity id");
 		else if (rc == ERR_EXISTS)
-			cli_error("org", "an organisation named '%s' (or with that identity) exists", a.pos[1]);
+			cli_error("org",
+				  "an organisation named '%s' (or with that identity) exists",
+				  a.pos[1]);
 		else if (rc)
 			cli_error("org", "failed: %s", err_name(rc));
 		else

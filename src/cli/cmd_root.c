@@ -23,7 +23,8 @@ static err_t print_root(void *ctx, const struct api_root *r)
 int cmd_root(int argc, char **argv)
 {
 	const char *title = NULL, *desc = NULL;
-	struct cli_opt opts[] = {{"title", &title, NULL}, {"description", &desc, NULL}, {NULL, NULL, NULL}};
+	struct cli_opt opts[] = {
+		{"title", &title, NULL}, {"description", &desc, NULL}, {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
 	struct store_conn *c = NULL;
@@ -36,7 +37,8 @@ int cmd_root(int argc, char **argv)
 		return a.help ? EXIT_OK : EXIT_USAGE;
 	}
 	bool add = !strcmp(a.pos[0], "add");
-	if ((add && (a.n_pos != 2 || !title)) || (!add && (strcmp(a.pos[0], "list") || a.n_pos != 1))) {
+	if ((add && (a.n_pos != 2 || !title)) ||
+	    (!add && (strcmp(a.pos[0], "list") || a.n_pos != 1))) {
 		cli_error("root", "usage: renkei root add NAME --title TITLE | renkei root list");
 		return EXIT_USAGE;
 	}
@@ -46,7 +48,10 @@ int cmd_root(int argc, char **argv)
 	if (add) {
 		rc = admin_root_add(c, a.pos[1], title, desc, NULL);
 		if (rc == ERR_INVALID)
-			cli_error("root", "invalid or reserved name '%s' ([a-z0-9._-]; not taxii2, healthz, metrics, api)", a.pos[1]);
+			cli_error("root",
+				  "invalid or reserved name '%s' ([a-z0-9._-]; not taxii2, "
+				  "healthz, metrics, api)",
+				  a.pos[1]);
 		else if (rc == ERR_EXISTS)
 			cli_error("root", "an API root named '%s' exists", a.pos[1]);
 		else if (rc)

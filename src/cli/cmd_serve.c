@@ -69,11 +69,11 @@ int cmd_serve(int argc, char **argv)
 		}
 	}
 	log_info("renkei serving %s://%s:%u/taxii2/ (database %s, %u threads)",
-	         tls ? "https" : "http", app.cfg.listen, port, app.cfg.database, app.cfg.threads);
+		 tls ? "https" : "http", app.cfg.listen, port, app.cfg.database, app.cfg.threads);
 
 	sigwait(&set, &sig);
 	log_info("received %s: finishing requests in flight, then stopping",
-	         sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	server_stop(srv);
 	app_close(&app);
 	log_info("stopped");

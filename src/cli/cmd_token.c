@@ -30,8 +30,8 @@ static err_t print_token(void *ctx, const struct token *t)
 		ts_format_ms(t->expires, expires);
 	else
 		snprintf(expires, sizeof(expires), "never");
-	printf("%-6lld %-18s %-12s… %-8s created %s expires %s %s\n", (long long)t->id, u.name, t->prefix,
-	       t->revoked ? "revoked" : "active", created, expires, t->label);
+	printf("%-6lld %-18s %-12s… %-8s created %s expires %s %s\n", (long long)t->id, u.name,
+	       t->prefix, t->revoked ? "revoked" : "active", created, expires, t->label);
 	return ERR_OK;
 }
 
@@ -49,7 +49,8 @@ static bool parse_id(const char *s, long long *out)
 int cmd_token(int argc, char **argv)
 {
 	const char *label = NULL, *days_s = NULL;
-	struct cli_opt opts[] = {{"label", &label, NULL}, {"expires-days", &days_s, NULL}, {NULL, NULL, NULL}};
+	struct cli_opt opts[] = {
+		{"label", &label, NULL}, {"expires-days", &days_s, NULL}, {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
 	struct store_conn *c = NULL;
@@ -74,7 +75,8 @@ int cmd_token(int argc, char **argv)
 		}
 	} else if (!strcmp(sub, "revoke")) {
 		if (a.n_pos != 2 || !parse_id(a.pos[1], &id)) {
-			cli_error("token", "usage: renkei token revoke ID (a number from 'token list')");
+			cli_error("token",
+				  "usage: renkei token revoke ID (a number from 'token list')");
 			return EXIT_USAGE;
 		}
 	} else if (strcmp(sub, "list") || a.n_pos > 2) {
@@ -94,7 +96,8 @@ int cmd_token(int argc, char **argv)
 		else if (rc)
 			cli_error("token", "failed: %s", err_name(rc));
 		else
-			printf("token %lld for %s (shown once):\n%s\n", (long long)t.id, a.pos[1], secret);
+			printf("token %lld for %s (shown once):\n%s\n", (long long)t.id, a.pos[1],
+			       secret);
 		sec_wipe(secret, sizeof(secret));
 	} else if (!strcmp(sub, "revoke")) {
 		rc = store_token_revoke(c, id);

@@ -25,8 +25,8 @@ static err_t print_user(void *ctx, const struct user *u)
 	if (store_org_get(c, u->org_id, &o))
 		snprintf(o.name, sizeof(o.name), "?");
 	admin_roles_format(u->roles, roles, sizeof(roles));
-	printf("%-20s %-16s %-36s %-8s %s\n", u->name, o.name, roles, u->disabled ? "disabled" : "active",
-	       u->identity_id);
+	printf("%-20s %-16s %-36s %-8s %s\n", u->name, o.name, roles,
+	       u->disabled ? "disabled" : "active", u->identity_id);
 	return ERR_OK;
 }
 
@@ -35,7 +35,8 @@ static bool get_password(bool from_stdin, char *pw, size_t n)
 {
 	if (from_stdin) {
 		if (!cli_read_line(pw, n) || strlen(pw) < 8) {
-			cli_error("user", "read no password of at least 8 characters on standard input");
+			cli_error("user",
+				  "read no password of at least 8 characters on standard input");
 			return false;
 		}
 		return true;
@@ -49,8 +50,10 @@ int cmd_user(int argc, char **argv)
 {
 	const char *org = NULL, *roles_s = NULL;
 	bool pw_stdin = false;
-	struct cli_opt opts[] = {{"org", &org, NULL}, {"roles", &roles_s, NULL},
-	                         {"password-stdin", NULL, &pw_stdin}, {NULL, NULL, NULL}};
+	struct cli_opt opts[] = {{"org", &org, NULL},
+				 {"roles", &roles_s, NULL},
+				 {"password-stdin", NULL, &pw_stdin},
+				 {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
 	struct store_conn *c = NULL;
@@ -66,7 +69,7 @@ int cmd_user(int argc, char **argv)
 	}
 	const char *sub = a.pos[0];
 	bool named = !strcmp(sub, "add") || !strcmp(sub, "disable") || !strcmp(sub, "enable") ||
-	             !strcmp(sub, "passwd");
+		     !strcmp(sub, "passwd");
 	if (!named && strcmp(sub, "list")) {
 		cli_error("user", "unknown subcommand '%s' (see --help)", sub);
 		return EXIT_USAGE;
@@ -85,7 +88,8 @@ int cmd_user(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((!strcmp(sub, "add") || !strcmp(sub, "passwd")) && !get_password(pw_stdin, pw, sizeof(pw)))
+	if ((!strcmp(sub, "add") || !strcmp(sub, "passwd")) &&
+	    !get_password(pw_stdin, pw, sizeof(pw)))
 		return EXIT_USAGE;
 	if (!cli_open(&a, false, &app))
 		return EXIT_FAIL;
@@ -118,7 +122,8 @@ int cmd_user(int argc, char **argv)
 			if (!rc)
 				rc = store_user_set_password(c, u.id, hash);
 			if (!rc)
-				printf(pw_stdin ? "password of %s changed\n" : "new password of %s (shown once): %s\n",
+				printf(pw_stdin ? "password of %s changed\n"
+						: "new password of %s (shown once): %s\n",
 				       u.name, pw);
 		} else if (!rc) {
 			bool dis = !strcmp(sub, "disable");

@@ -30,9 +30,11 @@ static const struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: renkei COMMAND [options]\n\n"
-	           "renkei %s: a TAXII 2.1 / STIX 2.1 hub for sharing cyber threat information.\n\n"
-	           "Commands:\n", RENKEI_VERSION);
+	fprintf(f,
+		"usage: renkei COMMAND [options]\n\n"
+		"renkei %s: a TAXII 2.1 / STIX 2.1 hub for sharing cyber threat information.\n\n"
+		"Commands:\n",
+		RENKEI_VERSION);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'renkei COMMAND --help' tells more. 'renkei version' prints the version.\n");

@@ -14,10 +14,10 @@
 #include "err.h"
 
 struct buf {
-	char *data;  /* NULL until the first append */
-	size_t len;  /* bytes used, not counting the NUL */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* hard cap on len; appends beyond it fail with ERR_TOOBIG */
+	char *data; /* NULL until the first append */
+	size_t len; /* bytes used, not counting the NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* hard cap on len; appends beyond it fail with ERR_TOOBIG */
 };
 
 /* Prepares b to grow up to max bytes. Allocates nothing. */
@@ -42,8 +42,7 @@ err_t buf_adds(struct buf *b, const char *s);
 err_t buf_addc(struct buf *b, char c);
 
 /* Appends printf-formatted text. b is unchanged on failure. */
-err_t buf_addf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+err_t buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Appends the whole file at path ("-": standard input). ERR_IO when it

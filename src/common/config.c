@@ -19,14 +19,23 @@ struct setting {
 	const char *key;
 	enum kind kind;
 	size_t off;
-	size_t size;          /* K_STR: buffer size */
-	uint64_t min, max;    /* K_UINT / K_SIZE bounds */
+	size_t size;	       /* K_STR: buffer size */
+	uint64_t min, max;     /* K_UINT / K_SIZE bounds */
 	const char *enum_vals; /* K_STR: '|'-separated allowed values, or NULL */
 };
 
-#define STR(k, f, e) {k, K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0, e}
-#define UINT(k, f, lo, hi) {k, K_UINT, offsetof(struct config, f), 0, lo, hi, NULL}
-#define SIZE(k, f, lo, hi) {k, K_SIZE, offsetof(struct config, f), 0, lo, hi, NULL}
+#define STR(k, f, e)                                                                               \
+	{                                                                                          \
+		k, K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0, e     \
+	}
+#define UINT(k, f, lo, hi)                                                                         \
+	{                                                                                          \
+		k, K_UINT, offsetof(struct config, f), 0, lo, hi, NULL                             \
+	}
+#define SIZE(k, f, lo, hi)                                                                         \
+	{                                                                                          \
+		k, K_SIZE, offsetof(struct config, f), 0, lo, hi, NULL                             \
+	}
 
 static const struct setting settings[] = {
 	STR("data_dir", data_dir, NULL),
@@ -98,7 +107,8 @@ err_t config_set(struct config *c, const char *key, const char *value, char *msg
 		char *field = (char *)c + s->off;
 		if (s->kind == K_STR) {
 			if (strlen(value) >= s->size) {
-				snprintf(msg, n, "%s: value too long (at most %zu bytes)", key, s->size - 1);
+				snprintf(msg, n, "%s: value too long (at most %zu bytes)", key,
+					 s->size - 1);
 				return ERR_INVALID;
 			}
 			if (s->enum_vals && !in_list(value, s->enum_vals)) {
@@ -117,7 +127,7 @@ err_t config_set(struct config *c, const char *key, const char *value, char *msg
 		unsigned long long v = strtoull(value, &end, 10);
 		if (errno || *end || v < s->min || v > s->max) {
 			snprintf(msg, n, "%s: must be a whole number from %llu to %llu", key,
-			         (unsigned long long)s->min, (unsigned long long)s->max);
+				 (unsigned long long)s->min, (unsigned long long)s->max);
 			return ERR_INVALID;
 		}
 		if (s->kind == K_UINT)

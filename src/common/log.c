@@ -48,8 +48,8 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 			*p = '?';
 	ts_format_ms(ts_now_us(), ts);
 	if (log_fmt == LOG_JSON) {
-		json_t *o = json_pack("{s:s, s:s, s:s}", "time", ts, "level",
-		                      level_name[level], "msg", msg);
+		json_t *o = json_pack("{s:s, s:s, s:s}", "time", ts, "level", level_name[level],
+				      "msg", msg);
 		char *line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 		if (line)
 			fprintf(stderr, "%s\n", line);
@@ -60,13 +60,13 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 	}
 }
 
-#define DEFINE_LOG(fn, lvl)                       \
-	void fn(const char *fmt, ...)             \
-	{                                         \
-		va_list ap;                       \
-		va_start(ap, fmt);                \
-		vlog(lvl, fmt, ap);               \
-		va_end(ap);                       \
+#define DEFINE_LOG(fn, lvl)                                                                        \
+	void fn(const char *fmt, ...)                                                              \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		vlog(lvl, fmt, ap);                                                                \
+		va_end(ap);                                                                        \
 	}
 
 DEFINE_LOG(log_error, LOG_ERROR)
@@ -94,12 +94,11 @@ void log_request(const struct log_request *r)
 	ts_format_ms(ts_now_us(), ts);
 	clean(r->path, path, sizeof(path));
 	if (log_fmt == LOG_JSON) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:f, s:s, s:s, s:s}",
-		                      "time", ts, "level", "info", "method", r->method,
-		                      "path", path, "status", r->status,
-		                      "bytes", (json_int_t)r->bytes, "duration_ms",
-		                      (double)r->duration_us / 1000.0, "user", r->user,
-		                      "org", r->org, "remote", r->remote);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:f, s:s, s:s, s:s}", "time",
+				      ts, "level", "info", "method", r->method, "path", path,
+				      "status", r->status, "bytes", (json_int_t)r->bytes,
+				      "duration_ms", (double)r->duration_us / 1000.0, "user",
+				      r->user, "org", r->org, "remote", r->remote);
 		char *line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 		if (line)
 			fprintf(stderr, "%s\n", line);
@@ -107,7 +106,7 @@ void log_request(const struct log_request *r)
 		json_decref(o);
 		return;
 	}
-	fprintf(stderr, "%s info %s %s %d %llu %.3fms user=%s org=%s remote=%s\n",
-	        ts, r->method, path, r->status, (unsigned long long)r->bytes,
-	        (double)r->duration_us / 1000.0, r->user, r->org, r->remote);
+	fprintf(stderr, "%s info %s %s %d %llu %.3fms user=%s org=%s remote=%s\n", ts, r->method,
+		path, r->status, (unsigned long long)r->bytes, (double)r->duration_us / 1000.0,
+		r->user, r->org, r->remote);
 }

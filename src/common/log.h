@@ -27,13 +27,13 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 struct log_request {
 	const char *method;
-	const char *path;      /* without the query string */
+	const char *path; /* without the query string */
 	int status;
-	uint64_t bytes;        /* response body bytes */
+	uint64_t bytes; /* response body bytes */
 	uint64_t duration_us;
-	const char *user;      /* "-" when anonymous */
-	const char *org;       /* "-" when anonymous */
-	const char *remote;    /* peer address */
+	const char *user;   /* "-" when anonymous */
+	const char *org;    /* "-" when anonymous */
+	const char *remote; /* peer address */
 };
 
 /* The access-log line of one request. */

@@ -25,7 +25,7 @@ err_t sec_password_hash(const char *pw, char out[SEC_PWHASH_MAX])
 {
 	_Static_assert(SEC_PWHASH_MAX >= crypto_pwhash_STRBYTES, "room for argon2id strings");
 	if (crypto_pwhash_str_alg(out, pw, strlen(pw), PW_OPS, PW_MEM,
-	                          crypto_pwhash_ALG_ARGON2ID13) != 0)
+				  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return ERR_NOMEM;
 	return ERR_OK;
 }
@@ -49,15 +49,14 @@ void sec_token_new(char out[SEC_TOKEN_MAX], unsigned char hash[32])
 
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
-	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
 	snprintf(out, SEC_TOKEN_MAX, "%s%s", SEC_TOKEN_PREFIX, b64);
 	sodium_memzero(b64, sizeof(b64));
 	sec_token_hash(out, strlen(out), hash);
 }
 
-void sec_keyed_hash(const unsigned char key[32], const void *msg, size_t len,
-                    unsigned char out[32])
+void sec_keyed_hash(const unsigned char key[32], const void *msg, size_t len, unsigned char out[32])
 {
 	crypto_generichash(out, 32, msg, len, key, 32);
 }
@@ -69,9 +68,9 @@ void sec_uuid4(char out[SEC_UUID_LEN + 1])
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	snprintf(out, SEC_UUID_LEN + 1,
-	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	         b[11], b[12], b[13], b[14], b[15]);
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
 }
 
 bool sec_equal(const void *a, const void *b, size_t n)
@@ -96,7 +95,7 @@ err_t sec_b64url_decode(const char *s, size_t len, void *out, size_t cap, size_t
 {
 	const char *end = NULL;
 	if (sodium_base642bin(out, cap, s, len, NULL, n, &end,
-	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return ERR_INVALID;
 	if (end != s + len)
 		return ERR_INVALID;

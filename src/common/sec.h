@@ -12,10 +12,10 @@
 
 #include "err.h"
 
-#define SEC_PWHASH_MAX 160   /* an encoded argon2id hash, with room */
-#define SEC_TOKEN_MAX 72     /* "rk_" + 43 base64url characters + NUL, with room */
+#define SEC_PWHASH_MAX	 160 /* an encoded argon2id hash, with room */
+#define SEC_TOKEN_MAX	 72  /* "rk_" + 43 base64url characters + NUL, with room */
 #define SEC_TOKEN_PREFIX "rk_"
-#define SEC_UUID_LEN 36
+#define SEC_UUID_LEN	 36
 
 /* Initialises libsodium. Call once from main before threads start. */
 err_t sec_init(void);
@@ -44,7 +44,7 @@ void sec_token_hash(const char *token, size_t len, unsigned char hash[32]);
 
 /* A keyed BLAKE2b-256 of msg, for in-memory caches of verified secrets. */
 void sec_keyed_hash(const unsigned char key[32], const void *msg, size_t len,
-                    unsigned char out[32]);
+		    unsigned char out[32]);
 
 /* A random (version 4) UUID in lower-case text form. */
 void sec_uuid4(char out[SEC_UUID_LEN + 1]);

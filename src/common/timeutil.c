@@ -17,8 +17,7 @@ bool ts_is_leap(int64_t y)
 
 unsigned ts_days_in_month(int64_t y, unsigned m)
 {
-	static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30,
-	                                        31, 31, 30, 31, 30, 31};
+	static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (m < 1 || m > 12)
 		return 0;
 	if (m == 2 && ts_is_leap(y))
@@ -31,9 +30,9 @@ int64_t ts_days_from_civil(int64_t y, unsigned m, unsigned d)
 	/* Shift the year to start in March so that the leap day comes last. */
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;                                   /* [0, 399] */
+	int64_t yoe = y - era * 400;						/* [0, 399] */
 	int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;			/* [0, 146096] */
 	return era * 146097 + doe - 719468;
 }
 
@@ -71,10 +70,9 @@ err_t ts_parse(const char *s, size_t len, int64_t *us, int *frac_digits)
 	/* YYYY-MM-DDTHH:MM:SS is 19 bytes, then an optional fraction, then Z. */
 	if (len < 20 || s[len - 1] != 'Z')
 		return ERR_INVALID;
-	if (!digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) ||
-	    s[7] != '-' || !digits(s + 8, 2, &D) || s[10] != 'T' ||
-	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) ||
-	    s[16] != ':' || !digits(s + 17, 2, &sec))
+	if (!digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' ||
+	    !digits(s + 8, 2, &D) || s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' ||
+	    !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
 		return ERR_INVALID;
 	if (len > 20) {
 		if (s[19] != '.' || len == 21)
@@ -90,8 +88,8 @@ err_t ts_parse(const char *s, size_t len, int64_t *us, int *frac_digits)
 		for (int i = nfrac; i < 6; i++)
 			frac *= 10;
 	}
-	if (Y < 1 || M < 1 || M > 12 || D < 1 || D > ts_days_in_month(Y, M) ||
-	    h > 23 || mi > 59 || sec > 59)
+	if (Y < 1 || M < 1 || M > 12 || D < 1 || D > ts_days_in_month(Y, M) || h > 23 || mi > 59 ||
+	    sec > 59)
 		return ERR_INVALID;
 
 	int64_t days = ts_days_from_civil(Y, M, D);
@@ -126,13 +124,11 @@ static void format(int64_t us, char out[TS_BUFSZ], bool millis)
 	split(us, &days, &secs, &micro);
 	ts_civil_from_days(days, &y, &m, &d);
 	if (millis)
-		snprintf(out, TS_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-		         (long long)y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
-		         micro / 1000);
+		snprintf(out, TS_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d,
+			 secs / 3600, secs / 60 % 60, secs % 60, micro / 1000);
 	else
-		snprintf(out, TS_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u.%06uZ",
-		         (long long)y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
-		         micro);
+		snprintf(out, TS_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u.%06uZ", (long long)y, m, d,
+			 secs / 3600, secs / 60 % 60, secs % 60, micro);
 }
 
 void ts_format(int64_t us, char out[TS_BUFSZ])

@@ -28,8 +28,8 @@
 #include "../common/banned.h"
 
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define PEM_MAX (1024 * 1024)
-#define STOP_WAIT_US (15LL * 1000000)
+#define PEM_MAX	       (1024 * 1024)
+#define STOP_WAIT_US   (15LL * 1000000)
 
 /* A held-back answer waiting for its time. */
 struct delayed {
@@ -59,15 +59,15 @@ struct req_ctx {
 	struct buf body;
 	bool too_big;
 	bool answered_early;
-	bool held;                 /* an answer is waiting in resp */
-	bool ready;                /* ... and its time has come */
+	bool held;  /* an answer is waiting in resp */
+	bool ready; /* ... and its time has come */
 	struct api_resp resp;
 	bool have_resp;
 	int status;
 	size_t bytes;
 	char remote[INET6_ADDRSTRLEN];
 	char method[16];
-	char path[256];            /* for the log line, truncated */
+	char path[256]; /* for the log line, truncated */
 };
 
 /* ---- the timer that resumes held-back answers ---- */
@@ -128,7 +128,7 @@ static bool hold(struct server *s, struct MHD_Connection *conn, int64_t due)
 /* ---- requests ---- */
 
 static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+				     const char *value)
 {
 	struct api_req *req = cls;
 	(void)kind;
@@ -151,9 +151,11 @@ static void peer_address(struct MHD_Connection *conn, char *out, size_t n)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)n);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)n);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)n);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)n);
 }
 
 /* Turns the api's answer into libmicrohttpd's and queues it. */
@@ -162,9 +164,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct req_ctx *rc
 	struct api_resp *r = &rc->resp;
 	size_t len = 0;
 	char *data = buf_detach(&r->body, &len);
-	struct MHD_Response *mr =
-		MHD_create_response_from_buffer(len, data ? data : (char *)"",
-		                                data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *mr = MHD_create_response_from_buffer(len, data ? data : (char *)"",
+								  data ? MHD_RESPMEM_MUST_FREE
+								       : MHD_RESPMEM_PERSISTENT);
 	if (!mr) {
 		free(data);
 		return MHD_NO;
@@ -178,7 +180,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct req_ctx *rc
 	}
 	if (r->www_authenticate)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-		                        "Basic realm=\"renkei\", Bearer realm=\"renkei\"");
+					"Basic realm=\"renkei\", Bearer realm=\"renkei\"");
 	if (r->allow)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
 	rc->status = r->status;
@@ -191,7 +193,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct req_ctx *rc
 /* An answer made before the body is read: 413 for a declared length over
  * the cap. The connection closes afterwards; nothing of the body is kept. */
 static enum MHD_Result answer_early(struct server *s, struct MHD_Connection *conn,
-                                    struct req_ctx *rc, int status, const char *json)
+				    struct req_ctx *rc, int status, const char *json)
 {
 	(void)s;
 	api_resp_init(&rc->resp, 4096);
@@ -204,8 +206,8 @@ static enum MHD_Result answer_early(struct server *s, struct MHD_Connection *con
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	struct server *s = cls;
 	struct req_ctx *rc = *con_cls;
@@ -224,16 +226,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = rc;
 		atomic_fetch_add(&s->inflight, 1);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl) {
 			char *end = NULL;
 			errno = 0;
 			unsigned long long v = strtoull(cl, &end, 10);
 			if (errno || (end && *end) || v > cap)
-				return answer_early(s, conn, rc, 413,
-				                    "{\"title\":\"Payload Too Large\",\"description\":"
-				                    "\"the request body is larger than max_content_length\","
-				                    "\"http_status\":\"413\"}");
+				return answer_early(
+					s, conn, rc, 413,
+					"{\"title\":\"Payload Too Large\",\"description\":"
+					"\"the request body is larger than max_content_length\","
+					"\"http_status\":\"413\"}");
 		}
 		return MHD_YES;
 	}
@@ -260,8 +263,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.method = method;
 	req.path = url;
 	req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	req.content_type =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.authorization =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	req.remote = rc->remote;
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &req);
 	req.body = rc->body.data ? rc->body.data : "";
@@ -286,7 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct server *s = cls;
 	struct req_ctx *rc = *con_cls;
@@ -325,7 +330,9 @@ static char *read_pem(const char *path, char *msg, size_t n)
 	err_t rc = buf_read_file(&b, path);
 	if (rc || !b.len) {
 		snprintf(msg, n, "%s: %s", path,
-		         rc == ERR_TOOBIG ? "too large" : rc ? strerror(errno) : "empty");
+			 rc == ERR_TOOBIG ? "too large"
+			 : rc		  ? strerror(errno)
+					  : "empty");
 		buf_release(&b);
 		return NULL;
 	}
@@ -363,13 +370,14 @@ err_t server_start(struct app *app, struct server **out, char *msg, size_t n)
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(portstr, sizeof(portstr), "%u", app->cfg.port);
 	if (getaddrinfo(app->cfg.listen, portstr, &hints, &ai) || !ai) {
-		snprintf(msg, n, "listen: '%s' is not a numeric IPv4 or IPv6 address", app->cfg.listen);
+		snprintf(msg, n, "listen: '%s' is not a numeric IPv4 or IPv6 address",
+			 app->cfg.listen);
 		rc = ERR_INVALID;
 		goto fail;
 	}
 
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	bool tls = app->cfg.tls_cert[0] || app->cfg.tls_key[0];
@@ -408,19 +416,16 @@ err_t server_start(struct app *app, struct server **out, char *msg, size_t n)
 	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
 
 	s->d = MHD_start_daemon(
-		flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, s,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_ARRAY, tls ? tls_opts : no_opts,
-		MHD_OPTION_END);
+		flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+		ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, NULL, MHD_OPTION_ARRAY, tls ? tls_opts : no_opts, MHD_OPTION_END);
 	if (!s->d) {
-		snprintf(msg, n, "cannot listen on %s port %u (in use, or a bad TLS certificate or key)",
-		         app->cfg.listen, app->cfg.port);
+		snprintf(msg, n,
+			 "cannot listen on %s port %u (in use, or a bad TLS certificate or key)",
+			 app->cfg.listen, app->cfg.port);
 		rc = ERR_IO;
 		goto fail;
 	}

@@ -17,7 +17,7 @@ struct store {
 	const struct store_be *be;
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
-	unsigned n;                 /* connections in all */
+	unsigned n; /* connections in all */
 	unsigned n_free;
 	struct store_conn **all;
 	struct store_conn **free_list;
@@ -202,7 +202,7 @@ err_t store_token_lookup(struct store_conn *c, const unsigned char hash[32], str
 }
 
 err_t store_token_list(struct store_conn *c, int64_t user_id,
-                       err_t (*fn)(void *, const struct token *), void *ctx)
+		       err_t (*fn)(void *, const struct token *), void *ctx)
 {
 	return c->be->token_list(c, user_id, fn, ctx);
 }
@@ -233,13 +233,13 @@ err_t store_collection_add(struct store_conn *c, struct collection *col)
 }
 
 err_t store_collection_find(struct store_conn *c, int64_t root_id, const char *key,
-                            struct collection *col)
+			    struct collection *col)
 {
 	return c->be->collection_find(c, root_id, key, col);
 }
 
 err_t store_collection_list(struct store_conn *c, int64_t root_id,
-                            err_t (*fn)(void *, const struct collection *), void *ctx)
+			    err_t (*fn)(void *, const struct collection *), void *ctx)
 {
 	return c->be->collection_list(c, root_id, fn, ctx);
 }
@@ -249,15 +249,13 @@ err_t store_grant_set(struct store_conn *c, const struct grant *g)
 	return c->be->grant_set(c, g);
 }
 
-err_t store_grant_get(struct store_conn *c, int64_t collection_id, int64_t org_id,
-                      struct grant *g)
+err_t store_grant_get(struct store_conn *c, int64_t collection_id, int64_t org_id, struct grant *g)
 {
 	return c->be->grant_get(c, collection_id, org_id, g);
 }
 
-err_t store_object_put(struct store_conn *c, int64_t collection_id,
-                       const struct obj_put *o, int64_t date_added,
-                       enum obj_put_result *res)
+err_t store_object_put(struct store_conn *c, int64_t collection_id, const struct obj_put *o,
+		       int64_t date_added, enum obj_put_result *res)
 {
 	if (!c->in_tx)
 		return ERR_INTERNAL;
@@ -269,8 +267,8 @@ err_t store_next_date_added(struct store_conn *c, int64_t now, int64_t *out)
 	return c->be->next_date_added(c, now, out);
 }
 
-err_t store_object_query(struct store_conn *c, const struct obj_query *q,
-                         obj_row_fn fn, void *ctx, bool *more)
+err_t store_object_query(struct store_conn *c, const struct obj_query *q, obj_row_fn fn, void *ctx,
+			 bool *more)
 {
 	return c->be->object_query(c, q, fn, ctx, more);
 }
@@ -292,8 +290,8 @@ err_t store_status_put(struct store_conn *c, const struct status_rec *st, int64_
 	return c->be->status_put(c, st, expires);
 }
 
-err_t store_status_get(struct store_conn *c, const char *id, int64_t now,
-                       struct status_rec *st, char **doc)
+err_t store_status_get(struct store_conn *c, const char *id, int64_t now, struct status_rec *st,
+		       char **doc)
 {
 	return c->be->status_get(c, id, now, st, doc);
 }

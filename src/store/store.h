@@ -31,14 +31,14 @@ enum {
 	ROLE_AUDITOR = 1 << 4,
 };
 
-#define STORE_NAME_MAX 128
+#define STORE_NAME_MAX	128
 #define STORE_TITLE_MAX 512
 
 struct org {
 	int64_t id;
-	char name[STORE_NAME_MAX];       /* short unique handle, e.g. "ipa" */
-	char title[STORE_TITLE_MAX];     /* display name, any language */
-	char identity_id[96];            /* identity--UUID */
+	char name[STORE_NAME_MAX];   /* short unique handle, e.g. "ipa" */
+	char title[STORE_TITLE_MAX]; /* display name, any language */
+	char identity_id[96];	     /* identity--UUID */
 	int64_t created;
 };
 
@@ -49,7 +49,7 @@ struct user {
 	char identity_id[96];
 	unsigned roles;
 	bool disabled;
-	char pw_hash[160];               /* argon2id encoded string; "" when none */
+	char pw_hash[160]; /* argon2id encoded string; "" when none */
 	int64_t created;
 };
 
@@ -57,14 +57,14 @@ struct token {
 	int64_t id;
 	int64_t user_id;
 	char label[STORE_NAME_MAX];
-	char prefix[16];                 /* first characters, shown to tell tokens apart */
-	int64_t created, expires;        /* expires 0: never */
+	char prefix[16];	  /* first characters, shown to tell tokens apart */
+	int64_t created, expires; /* expires 0: never */
 	bool revoked;
 };
 
 struct api_root {
 	int64_t id;
-	char name[STORE_NAME_MAX];       /* URL path segment */
+	char name[STORE_NAME_MAX]; /* URL path segment */
 	char title[STORE_TITLE_MAX];
 	char description[STORE_TITLE_MAX];
 };
@@ -75,7 +75,7 @@ struct collection {
 	char uuid[40];
 	char title[STORE_TITLE_MAX];
 	char description[STORE_TITLE_MAX];
-	char alias[STORE_NAME_MAX];      /* "" when none */
+	char alias[STORE_NAME_MAX]; /* "" when none */
 };
 
 struct grant {
@@ -87,14 +87,14 @@ struct grant {
 /* One stored object version, as queries return it. Pointers live until the
  * callback returns. */
 struct obj_row {
-	int64_t seq;           /* insertion order, unique in the store */
-	int64_t date_added;    /* microseconds */
-	int64_t version;       /* microseconds */
+	int64_t seq;	    /* insertion order, unique in the store */
+	int64_t date_added; /* microseconds */
+	int64_t version;    /* microseconds */
 	const char *stix_id;
 	const char *type;
 	const char *spec_version;
-	int64_t org_id;        /* provider */
-	const char *body;      /* exact bytes received; NULL unless asked for */
+	int64_t org_id;	  /* provider */
+	const char *body; /* exact bytes received; NULL unless asked for */
 	size_t body_len;
 };
 
@@ -104,17 +104,17 @@ struct obj_put {
 	const char *type;
 	const char *spec_version;
 	int64_t version;
-	bool has_version;      /* false: the version is the date added */
+	bool has_version; /* false: the version is the date added */
 	int64_t org_id;
 	const char *body;
 	size_t body_len;
 };
 
 enum obj_put_result {
-	OBJ_PUT_ADDED,         /* a new version was stored */
-	OBJ_PUT_SAME,          /* identical bytes were already there: nothing done */
-	OBJ_PUT_CONFLICT,      /* same id and version, different bytes: refused */
-	OBJ_PUT_NOT_OWNER,     /* id first shared by another organisation: refused */
+	OBJ_PUT_ADDED,	   /* a new version was stored */
+	OBJ_PUT_SAME,	   /* identical bytes were already there: nothing done */
+	OBJ_PUT_CONFLICT,  /* same id and version, different bytes: refused */
+	OBJ_PUT_NOT_OWNER, /* id first shared by another organisation: refused */
 };
 
 /* Which versions of an object a query wants (TAXII 2.1 match[version]). */
@@ -127,32 +127,32 @@ enum {
 
 struct obj_query {
 	int64_t collection_id;
-	const char *stix_id;          /* one object only (object/versions endpoints) */
-	const char *const *ids;       /* match[id], n_ids of them */
+	const char *stix_id;	/* one object only (object/versions endpoints) */
+	const char *const *ids; /* match[id], n_ids of them */
 	size_t n_ids;
-	const char *const *types;     /* match[type] */
+	const char *const *types; /* match[type] */
 	size_t n_types;
-	unsigned version_mode;        /* VERSION_* bits; 0 means VERSION_LAST */
-	const int64_t *versions;      /* with VERSION_LIST */
+	unsigned version_mode;	 /* VERSION_* bits; 0 means VERSION_LAST */
+	const int64_t *versions; /* with VERSION_LIST */
 	size_t n_versions;
 	const char *const *spec_versions; /* match[spec_version]; none: any */
 	size_t n_spec_versions;
 	bool has_added_after;
-	int64_t added_after;          /* exclusive */
-	bool has_cursor;              /* resume after (cursor_date, cursor_seq) */
+	int64_t added_after; /* exclusive */
+	bool has_cursor;     /* resume after (cursor_date, cursor_seq) */
 	int64_t cursor_date, cursor_seq;
-	size_t limit;                 /* rows wanted; the store fetches one more to set *more */
+	size_t limit; /* rows wanted; the store fetches one more to set *more */
 	bool want_body;
 };
 
 typedef err_t (*obj_row_fn)(void *ctx, const struct obj_row *row);
 
 struct status_rec {
-	char id[40];                  /* UUID */
+	char id[40]; /* UUID */
 	int64_t root_id;
-	int64_t org_id;               /* who posted: only that organisation reads it */
+	int64_t org_id; /* who posted: only that organisation reads it */
 	int64_t request_time;
-	const char *doc;              /* the status resource as JSON text */
+	const char *doc; /* the status resource as JSON text */
 	size_t doc_len;
 };
 
@@ -160,8 +160,7 @@ struct status_rec {
  * "postgresql://..." (PostgreSQL). Creates or upgrades the schema when
  * create is true; otherwise refuses a store that does not exist yet.
  * pool_size connections are kept for concurrent use. */
-err_t store_open(const char *dsn, bool create, unsigned pool_size,
-                 struct store **out);
+err_t store_open(const char *dsn, bool create, unsigned pool_size, struct store **out);
 
 /* Closes every connection. NULL-safe. */
 void store_close(struct store *s);
@@ -196,36 +195,35 @@ err_t store_user_set_password(struct store_conn *c, int64_t id, const char *pw_h
 err_t store_token_add(struct store_conn *c, struct token *t, const unsigned char hash[32]);
 err_t store_token_lookup(struct store_conn *c, const unsigned char hash[32], struct token *t);
 err_t store_token_list(struct store_conn *c, int64_t user_id,
-                       err_t (*fn)(void *, const struct token *), void *ctx);
+		       err_t (*fn)(void *, const struct token *), void *ctx);
 err_t store_token_revoke(struct store_conn *c, int64_t id);
 
 /* API roots and collections. */
 err_t store_root_add(struct store_conn *c, struct api_root *r);
 err_t store_root_find(struct store_conn *c, const char *name, struct api_root *r);
-err_t store_root_list(struct store_conn *c, err_t (*fn)(void *, const struct api_root *), void *ctx);
+err_t store_root_list(struct store_conn *c, err_t (*fn)(void *, const struct api_root *),
+		      void *ctx);
 err_t store_collection_add(struct store_conn *c, struct collection *col);
 /* Finds a collection of root_id by its UUID or its alias. */
 err_t store_collection_find(struct store_conn *c, int64_t root_id, const char *key,
-                            struct collection *col);
+			    struct collection *col);
 err_t store_collection_list(struct store_conn *c, int64_t root_id,
-                            err_t (*fn)(void *, const struct collection *), void *ctx);
+			    err_t (*fn)(void *, const struct collection *), void *ctx);
 err_t store_grant_set(struct store_conn *c, const struct grant *g);
 /* The grant of org on collection; a zero grant (no rights) when none. */
-err_t store_grant_get(struct store_conn *c, int64_t collection_id, int64_t org_id,
-                      struct grant *g);
+err_t store_grant_get(struct store_conn *c, int64_t collection_id, int64_t org_id, struct grant *g);
 
 /* Objects. store_object_put must run inside a transaction; date_added is the
  * value to use for a new version (monotonic: see store_next_date_added). */
-err_t store_object_put(struct store_conn *c, int64_t collection_id,
-                       const struct obj_put *o, int64_t date_added,
-                       enum obj_put_result *res);
+err_t store_object_put(struct store_conn *c, int64_t collection_id, const struct obj_put *o,
+		       int64_t date_added, enum obj_put_result *res);
 /* A date_added for the current write transaction: now, but never earlier than
  * what is already stored, so that date order and insertion order agree. */
 err_t store_next_date_added(struct store_conn *c, int64_t now, int64_t *out);
 /* Calls fn for each matching row in ascending (date_added, seq) order, at
  * most q->limit times; sets *more when a further row exists. */
-err_t store_object_query(struct store_conn *c, const struct obj_query *q,
-                         obj_row_fn fn, void *ctx, bool *more);
+err_t store_object_query(struct store_conn *c, const struct obj_query *q, obj_row_fn fn, void *ctx,
+			 bool *more);
 /* Deletes the versions of stix_id in collection that q selects (q->stix_id,
  * version and spec_version fields); *n gets the count. Inside a transaction. */
 err_t store_object_delete(struct store_conn *c, const struct obj_query *q, size_t *n);
@@ -235,8 +233,8 @@ err_t store_object_count(struct store_conn *c, int64_t *n);
 /* Status resources. */
 err_t store_status_put(struct store_conn *c, const struct status_rec *st, int64_t expires);
 /* Reads a status; *doc is malloc'd, caller frees. Expired ones are not found. */
-err_t store_status_get(struct store_conn *c, const char *id, int64_t now,
-                       struct status_rec *st, char **doc);
+err_t store_status_get(struct store_conn *c, const char *id, int64_t now, struct status_rec *st,
+		       char **doc);
 err_t store_status_purge(struct store_conn *c, int64_t now);
 
 #endif

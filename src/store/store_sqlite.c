@@ -97,17 +97,46 @@ static const char *const migrations[] = {
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 enum stmt_id {
-	S_BEGIN, S_COMMIT, S_ROLLBACK,
-	S_ORG_ADD, S_ORG_GET_ID, S_ORG_GET_NAME, S_ORG_LIST, S_ORG_IDENTITY,
-	S_USER_ADD, S_USER_GET_ID, S_USER_GET_NAME, S_USER_LIST, S_USER_DISABLE, S_USER_PASSWD,
-	S_TOKEN_ADD, S_TOKEN_LOOKUP, S_TOKEN_LIST, S_TOKEN_REVOKE,
-	S_ROOT_ADD, S_ROOT_FIND, S_ROOT_LIST,
-	S_COLL_ADD, S_COLL_FIND, S_COLL_LIST,
-	S_GRANT_SET, S_GRANT_GET,
-	S_OWNER_GET, S_OWNER_ADD,
-	S_OBJ_SAME_VERSION, S_OBJ_BODY_ANY, S_OBJ_RANGE, S_OBJ_INSERT,
-	S_OBJ_CLEAR_LAST, S_OBJ_CLEAR_FIRST, S_OBJ_MAX_ADDED, S_OBJ_RECOMPUTE, S_OBJ_COUNT,
-	S_STATUS_PUT, S_STATUS_GET, S_STATUS_PURGE,
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_ORG_ADD,
+	S_ORG_GET_ID,
+	S_ORG_GET_NAME,
+	S_ORG_LIST,
+	S_ORG_IDENTITY,
+	S_USER_ADD,
+	S_USER_GET_ID,
+	S_USER_GET_NAME,
+	S_USER_LIST,
+	S_USER_DISABLE,
+	S_USER_PASSWD,
+	S_TOKEN_ADD,
+	S_TOKEN_LOOKUP,
+	S_TOKEN_LIST,
+	S_TOKEN_REVOKE,
+	S_ROOT_ADD,
+	S_ROOT_FIND,
+	S_ROOT_LIST,
+	S_COLL_ADD,
+	S_COLL_FIND,
+	S_COLL_LIST,
+	S_GRANT_SET,
+	S_GRANT_GET,
+	S_OWNER_GET,
+	S_OWNER_ADD,
+	S_OBJ_SAME_VERSION,
+	S_OBJ_BODY_ANY,
+	S_OBJ_RANGE,
+	S_OBJ_INSERT,
+	S_OBJ_CLEAR_LAST,
+	S_OBJ_CLEAR_FIRST,
+	S_OBJ_MAX_ADDED,
+	S_OBJ_RECOMPUTE,
+	S_OBJ_COUNT,
+	S_STATUS_PUT,
+	S_STATUS_GET,
+	S_STATUS_PURGE,
 	S__COUNT
 };
 
@@ -115,47 +144,71 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_ORG_ADD] = "INSERT INTO orgs(name, title, identity_id, identity, created) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_ORG_ADD] = "INSERT INTO orgs(name, title, identity_id, identity, created) VALUES(?1, "
+		      "?2, ?3, ?4, ?5)",
 	[S_ORG_GET_ID] = "SELECT id, name, title, identity_id, created FROM orgs WHERE id = ?1",
 	[S_ORG_GET_NAME] = "SELECT id, name, title, identity_id, created FROM orgs WHERE name = ?1",
 	[S_ORG_LIST] = "SELECT id, name, title, identity_id, created FROM orgs ORDER BY id",
 	[S_ORG_IDENTITY] = "SELECT identity FROM orgs WHERE id = ?1",
-	[S_USER_ADD] = "INSERT INTO users(org_id, name, identity_id, roles, disabled, pw_hash, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[S_USER_GET_ID] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created FROM users WHERE id = ?1",
-	[S_USER_GET_NAME] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created FROM users WHERE name = ?1",
-	[S_USER_LIST] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created FROM users ORDER BY id",
+	[S_USER_ADD] = "INSERT INTO users(org_id, name, identity_id, roles, disabled, pw_hash, "
+		       "created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_USER_GET_ID] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created "
+			  "FROM users WHERE id = ?1",
+	[S_USER_GET_NAME] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, "
+			    "created FROM users WHERE name = ?1",
+	[S_USER_LIST] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created "
+			"FROM users ORDER BY id",
 	[S_USER_DISABLE] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
 	[S_USER_PASSWD] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1",
-	[S_TOKEN_ADD] = "INSERT INTO tokens(user_id, hash, label, prefix, created, expires) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_TOKEN_LOOKUP] = "SELECT id, user_id, label, prefix, created, expires, revoked FROM tokens WHERE hash = ?1",
-	[S_TOKEN_LIST] = "SELECT id, user_id, label, prefix, created, expires, revoked FROM tokens WHERE ?1 = 0 OR user_id = ?1 ORDER BY id",
+	[S_TOKEN_ADD] = "INSERT INTO tokens(user_id, hash, label, prefix, created, expires) "
+			"VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_TOKEN_LOOKUP] = "SELECT id, user_id, label, prefix, created, expires, revoked FROM "
+			   "tokens WHERE hash = ?1",
+	[S_TOKEN_LIST] = "SELECT id, user_id, label, prefix, created, expires, revoked FROM tokens "
+			 "WHERE ?1 = 0 OR user_id = ?1 ORDER BY id",
 	[S_TOKEN_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE id = ?1",
 	[S_ROOT_ADD] = "INSERT INTO api_roots(name, title, description) VALUES(?1, ?2, ?3)",
 	[S_ROOT_FIND] = "SELECT id, name, title, description FROM api_roots WHERE name = ?1",
 	[S_ROOT_LIST] = "SELECT id, name, title, description FROM api_roots ORDER BY id",
-	[S_COLL_ADD] = "INSERT INTO collections(root_id, uuid, title, description, alias) VALUES(?1, ?2, ?3, ?4, NULLIF(?5, ''))",
-	[S_COLL_FIND] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM collections WHERE root_id = ?1 AND (uuid = ?2 OR alias = ?2)",
-	[S_COLL_LIST] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM collections WHERE root_id = ?1 ORDER BY id",
-	[S_GRANT_SET] = "INSERT INTO grants(collection_id, org_id, can_read, can_write) VALUES(?1, ?2, ?3, ?4) "
-	                "ON CONFLICT(collection_id, org_id) DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
-	[S_GRANT_GET] = "SELECT can_read, can_write FROM grants WHERE collection_id = ?1 AND org_id = ?2",
+	[S_COLL_ADD] = "INSERT INTO collections(root_id, uuid, title, description, alias) "
+		       "VALUES(?1, ?2, ?3, ?4, NULLIF(?5, ''))",
+	[S_COLL_FIND] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM "
+			"collections WHERE root_id = ?1 AND (uuid = ?2 OR alias = ?2)",
+	[S_COLL_LIST] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM "
+			"collections WHERE root_id = ?1 ORDER BY id",
+	[S_GRANT_SET] = "INSERT INTO grants(collection_id, org_id, can_read, can_write) VALUES(?1, "
+			"?2, ?3, ?4) "
+			"ON CONFLICT(collection_id, org_id) DO UPDATE SET can_read = "
+			"excluded.can_read, can_write = excluded.can_write",
+	[S_GRANT_GET] =
+		"SELECT can_read, can_write FROM grants WHERE collection_id = ?1 AND org_id = ?2",
 	[S_OWNER_GET] = "SELECT org_id FROM object_owners WHERE stix_id = ?1",
 	[S_OWNER_ADD] = "INSERT INTO object_owners(stix_id, org_id) VALUES(?1, ?2)",
-	[S_OBJ_SAME_VERSION] = "SELECT body FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND version = ?3",
-	[S_OBJ_BODY_ANY] = "SELECT 1 FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND body = ?3 LIMIT 1",
-	[S_OBJ_RANGE] = "SELECT min(version), max(version), count(*) FROM objects WHERE collection_id = ?1 AND stix_id = ?2",
-	[S_OBJ_INSERT] = "INSERT INTO objects(collection_id, stix_id, type, spec_version, version, date_added, org_id, is_first, is_last, body) "
-	                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[S_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 WHERE collection_id = ?1 AND stix_id = ?2 AND is_last = 1",
-	[S_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 WHERE collection_id = ?1 AND stix_id = ?2 AND is_first = 1",
+	[S_OBJ_SAME_VERSION] = "SELECT body FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
+			       "AND version = ?3",
+	[S_OBJ_BODY_ANY] = "SELECT 1 FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND "
+			   "body = ?3 LIMIT 1",
+	[S_OBJ_RANGE] = "SELECT min(version), max(version), count(*) FROM objects WHERE "
+			"collection_id = ?1 AND stix_id = ?2",
+	[S_OBJ_INSERT] = "INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
+			 "date_added, org_id, is_first, is_last, body) "
+			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 WHERE collection_id = ?1 AND stix_id "
+			     "= ?2 AND is_last = 1",
+	[S_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 WHERE collection_id = ?1 AND "
+			      "stix_id = ?2 AND is_first = 1",
 	[S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects",
 	[S_OBJ_RECOMPUTE] = "UPDATE objects SET "
-	                    "is_first = (version = (SELECT min(version) FROM objects WHERE collection_id = ?1 AND stix_id = ?2)), "
-	                    "is_last = (version = (SELECT max(version) FROM objects WHERE collection_id = ?1 AND stix_id = ?2)) "
-	                    "WHERE collection_id = ?1 AND stix_id = ?2",
+			    "is_first = (version = (SELECT min(version) FROM objects WHERE "
+			    "collection_id = ?1 AND stix_id = ?2)), "
+			    "is_last = (version = (SELECT max(version) FROM objects WHERE "
+			    "collection_id = ?1 AND stix_id = ?2)) "
+			    "WHERE collection_id = ?1 AND stix_id = ?2",
 	[S_OBJ_COUNT] = "SELECT count(*) FROM objects",
-	[S_STATUS_PUT] = "INSERT OR REPLACE INTO statuses(id, root_id, org_id, request_time, expires, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_STATUS_GET] = "SELECT root_id, org_id, request_time, doc FROM statuses WHERE id = ?1 AND expires > ?2",
+	[S_STATUS_PUT] = "INSERT OR REPLACE INTO statuses(id, root_id, org_id, request_time, "
+			 "expires, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_STATUS_GET] = "SELECT root_id, org_id, request_time, doc FROM statuses WHERE id = ?1 "
+			 "AND expires > ?2",
 	[S_STATUS_PURGE] = "DELETE FROM statuses WHERE expires <= ?1",
 };
 
@@ -237,19 +290,23 @@ static err_t migrate(struct sqlite_conn *c)
 	int version = 0, rc;
 	char *errmsg = NULL;
 
-	rc = sqlite3_exec(c->db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)",
-	                  NULL, NULL, NULL);
+	rc = sqlite3_exec(c->db,
+			  "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)",
+			  NULL, NULL, NULL);
 	if (rc)
 		return fail(c, rc, "schema_version");
-	rc = sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &s, NULL);
+	rc = sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
+				&s, NULL);
 	if (rc)
 		return fail(c, rc, "schema version");
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	if (version > (int)N_MIGRATIONS) {
-		log_error("store: the database has schema version %d, newer than this renkei (%zu); "
-		          "refusing to run against it: upgrade renkei", version, N_MIGRATIONS);
+		log_error(
+			"store: the database has schema version %d, newer than this renkei (%zu); "
+			"refusing to run against it: upgrade renkei",
+			version, N_MIGRATIONS);
 		return ERR_CONFLICT;
 	}
 	for (size_t v = (size_t)version; v < N_MIGRATIONS; v++) {
@@ -263,7 +320,8 @@ static err_t migrate(struct sqlite_conn *c)
 		if (!rc)
 			rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, &errmsg);
 		if (rc) {
-			log_error("store: migration %zu failed: %s", v + 1, errmsg ? errmsg : sqlite3_errmsg(c->db));
+			log_error("store: migration %zu failed: %s", v + 1,
+				  errmsg ? errmsg : sqlite3_errmsg(c->db));
 			sqlite3_free(errmsg);
 			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 			return ERR_STORE;
@@ -325,10 +383,11 @@ static err_t sq_connect(const char *dsn, bool create, struct store_conn **out)
 	 * an OS crash or power loss can lose the last ones). foreign_keys on for
 	 * the integrity of the account tables.
 	 */
-	rc = sqlite3_exec(c->db,
-	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-	                  "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
-	                  NULL, NULL, NULL);
+	rc = sqlite3_exec(
+		c->db,
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+		"PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
+		NULL, NULL, NULL);
 	if (rc) {
 		err = fail(c, rc, "pragmas");
 		goto fail;
@@ -338,7 +397,7 @@ static err_t sq_connect(const char *dsn, bool create, struct store_conn **out)
 		goto fail;
 	for (int i = 0; i < S__COUNT; i++) {
 		rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		                        &c->stmt[i], NULL);
+					&c->stmt[i], NULL);
 		if (rc) {
 			if (!create && (rc & 0xff) == SQLITE_ERROR)
 				log_error("store: %s is not a renkei database", dsn);
@@ -429,7 +488,8 @@ static err_t sq_org_get(struct store_conn *base, int64_t id, const char *name, s
 	return ERR_OK;
 }
 
-static err_t sq_org_list(struct store_conn *base, err_t (*fn)(void *, const struct org *), void *ctx)
+static err_t sq_org_list(struct store_conn *base, err_t (*fn)(void *, const struct org *),
+			 void *ctx)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_ORG_LIST);
@@ -526,7 +586,8 @@ static err_t sq_user_get(struct store_conn *base, int64_t id, const char *name, 
 	return ERR_OK;
 }
 
-static err_t sq_user_list(struct store_conn *base, err_t (*fn)(void *, const struct user *), void *ctx)
+static err_t sq_user_list(struct store_conn *base, err_t (*fn)(void *, const struct user *),
+			  void *ctx)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_USER_LIST);
@@ -613,7 +674,7 @@ static err_t sq_token_lookup(struct store_conn *base, const unsigned char hash[3
 }
 
 static err_t sq_token_list(struct store_conn *base, int64_t user_id,
-                           err_t (*fn)(void *, const struct token *), void *ctx)
+			   err_t (*fn)(void *, const struct token *), void *ctx)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_TOKEN_LIST);
@@ -675,7 +736,8 @@ static err_t sq_root_find(struct store_conn *base, const char *name, struct api_
 	return ERR_OK;
 }
 
-static err_t sq_root_list(struct store_conn *base, err_t (*fn)(void *, const struct api_root *), void *ctx)
+static err_t sq_root_list(struct store_conn *base, err_t (*fn)(void *, const struct api_root *),
+			  void *ctx)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_ROOT_LIST);
@@ -718,7 +780,7 @@ static err_t sq_collection_add(struct store_conn *base, struct collection *col)
 }
 
 static err_t sq_collection_find(struct store_conn *base, int64_t root_id, const char *key,
-                                struct collection *col)
+				struct collection *col)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_COLL_FIND);
@@ -733,7 +795,7 @@ static err_t sq_collection_find(struct store_conn *base, int64_t root_id, const 
 }
 
 static err_t sq_collection_list(struct store_conn *base, int64_t root_id,
-                                err_t (*fn)(void *, const struct collection *), void *ctx)
+				err_t (*fn)(void *, const struct collection *), void *ctx)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_COLL_LIST);
@@ -763,7 +825,7 @@ static err_t sq_grant_set(struct store_conn *base, const struct grant *g)
 }
 
 static err_t sq_grant_get(struct store_conn *base, int64_t collection_id, int64_t org_id,
-                          struct grant *g)
+			  struct grant *g)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_GRANT_GET);
@@ -802,9 +864,8 @@ static err_t sq_next_date_added(struct store_conn *base, int64_t now, int64_t *o
 	return ERR_OK;
 }
 
-static err_t sq_object_put(struct store_conn *base, int64_t collection_id,
-                           const struct obj_put *o, int64_t date_added,
-                           enum obj_put_result *res)
+static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const struct obj_put *o,
+			   int64_t date_added, enum obj_put_result *res)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s;
@@ -918,11 +979,13 @@ static err_t shape_sql(unsigned shape, struct buf *b)
 	if (shape & Q_DELETE)
 		rc |= buf_adds(b, "DELETE FROM objects WHERE collection_id = :coll");
 	else if (shape & Q_BODY)
-		rc |= buf_adds(b, "SELECT seq, date_added, version, stix_id, type, spec_version, org_id, body "
-		                  "FROM objects WHERE collection_id = :coll");
+		rc |= buf_adds(b, "SELECT seq, date_added, version, stix_id, type, spec_version, "
+				  "org_id, body "
+				  "FROM objects WHERE collection_id = :coll");
 	else
-		rc |= buf_adds(b, "SELECT seq, date_added, version, stix_id, type, spec_version, org_id "
-		                  "FROM objects WHERE collection_id = :coll");
+		rc |= buf_adds(
+			b, "SELECT seq, date_added, version, stix_id, type, spec_version, org_id "
+			   "FROM objects WHERE collection_id = :coll");
 	if (shape & Q_ONE_ID)
 		rc |= buf_adds(b, " AND stix_id = :id");
 	if (shape & Q_IDS)
@@ -1029,7 +1092,7 @@ static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
 
 /* Prepares (once per connection and shape) and binds the query q. */
 static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, bool del,
-                           sqlite3_stmt **out)
+			   sqlite3_stmt **out)
 {
 	unsigned shape = query_shape(q, del);
 	sqlite3_stmt *s = c->shapes[shape];
@@ -1041,7 +1104,8 @@ static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, boo
 		buf_init(&b, 4096);
 		rc = shape_sql(shape, &b);
 		if (!rc) {
-			int src = sqlite3_prepare_v3(c->db, buf_cstr(&b), -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+			int src = sqlite3_prepare_v3(c->db, buf_cstr(&b), -1,
+						     SQLITE_PREPARE_PERSISTENT, &s, NULL);
 			if (src)
 				rc = fail(c, src, "prepare object query");
 		}
@@ -1087,8 +1151,8 @@ static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, boo
 	return rc;
 }
 
-static err_t sq_object_query(struct store_conn *base, const struct obj_query *q,
-                             obj_row_fn fn, void *ctx, bool *more)
+static err_t sq_object_query(struct store_conn *base, const struct obj_query *q, obj_row_fn fn,
+			     void *ctx, bool *more)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = NULL;
@@ -1186,7 +1250,7 @@ static err_t sq_status_put(struct store_conn *base, const struct status_rec *st,
 }
 
 static err_t sq_status_get(struct store_conn *base, const char *id, int64_t now,
-                           struct status_rec *st, char **doc)
+			   struct status_rec *st, char **doc)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_STATUS_GET);

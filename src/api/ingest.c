@@ -183,7 +183,10 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	};
 	snprintf(rec.id, sizeof(rec.id), "%s", uuid);
 	int64_t keep = (int64_t)app->cfg.status_retention_hours * 3600 * 1000000;
-	rc = store_status_put(c, &rec, now + keep);
+	/* Expired status resources go as new ones come: an indexed delete. */
+	rc = store_status_purge(c, now);
+	if (!rc)
+		rc = store_status_put(c, &rec, now + keep);
 out:
 	rc = store_tx_end(c, rc);
 	if (rc) {

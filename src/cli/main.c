@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -42,6 +43,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* What renkei writes (the database, credentials) is for its owner only. */
+	umask(077);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

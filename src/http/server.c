@@ -273,7 +273,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.body_len = rc->body.len;
 	req.body_too_big = rc->too_big;
 
-	api_resp_init(&rc->resp, (size_t)s->app->cfg.max_page_bytes + (1u << 20));
+	/* A page stops itself at max_page_bytes; a status resource lists every
+	 * object of an envelope with a message of bounded size. */
+	api_resp_init(&rc->resp, s->app->cfg.max_page_bytes + s->app->cfg.max_objects * 768 +
+	                                 (1u << 20));
 	rc->have_resp = true;
 	api_handle(s->app, &req, &rc->resp);
 	buf_release(&rc->body);

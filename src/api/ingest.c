@@ -52,7 +52,7 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	char smsg[STIX_MSG_MAX], vbuf[TS_BUFSZ], uuid[SEC_UUID_LEN + 1];
 	json_t *st = NULL, *successes = NULL, *failures = NULL;
 	char *doc = NULL;
-	int64_t now = app_now(app), date_added = 0;
+	int64_t now = app_now(app), base = 0, date_added = 0, stored = 0;
 	err_t rc;
 
 	*status = NULL;
@@ -71,7 +71,7 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	rc = store_tx_begin(c);
 	if (rc)
 		goto out;
-	rc = store_next_date_added(c, now, &date_added);
+	rc = store_next_date_added(c, now, &base);
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct stix_meta meta;
 		const char *p = body + spans[i].off;
@@ -120,6 +120,7 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 			.body_len = spans[i].len,
 		};
 		enum obj_put_result res;
+		date_added = who->one_date_added ? base : base + stored++;
 		rc = store_object_put(c, col->id, &put, date_added, &res);
 		if (rc)
 			break;

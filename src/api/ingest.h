@@ -3,7 +3,7 @@
  * one path by which objects enter the hub (TAXII POST and 'renkei import').
  *
  * Every object is validated on its own; the valid ones are stored in one
- * transaction with one date_added, the others are listed with a precise
+ * transaction, the others are listed with a precise
  * message, and the TAXII status resource that says so is written in the
  * same transaction.
  */
@@ -19,6 +19,13 @@ struct ingest_who {
 	int64_t org_id;
 	const char *org_identity; /* the poster's identity id, for created_by_ref */
 	int64_t root_id;
+	/*
+	 * false (TAXII POST): each object gets its own date_added, one
+	 * microsecond after the previous, so that clients paging with
+	 * added_after (TAXII 2.1 §3.5) never skip one. true ('renkei import
+	 * --one-date-added'): the whole envelope shares one date_added.
+	 */
+	bool one_date_added;
 };
 
 /*

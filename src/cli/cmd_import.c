@@ -14,18 +14,24 @@
 #include "../common/banned.h"
 
 static const char import_help[] =
-	"usage: renkei import FILE --collection COLLECTION --org ORG [--root NAME]\n\n"
+	"usage: renkei import FILE --collection COLLECTION --org ORG [--root NAME]\n"
+	"                     [--one-date-added]\n\n"
 	"Imports FILE (a STIX 2.1 bundle or a TAXII 2.1 envelope; '-' reads standard\n"
 	"input) into COLLECTION (UUID or alias) as provided by organisation ORG, with\n"
 	"the validation and rules of a TAXII POST. Prints the status resource (JSON).\n"
-	"Exits 0 when every object was stored, 1 when some were refused.\n\n";
+	"Exits 0 when every object was stored, 1 when some were refused.\n\n"
+	"Each object gets its own date_added, one microsecond apart, as with a POST.\n"
+	"--one-date-added gives them all the same one instead (a snapshot taken at one\n"
+	"instant); TAXII clients then page through it with 'next' (not added_after).\n\n";
 
 int cmd_import(int argc, char **argv)
 {
 	const char *coll = NULL, *org_name = NULL, *root = NULL;
+	bool one_date = false;
 	struct cli_opt opts[] = {{"collection", &coll, NULL},
 				 {"org", &org_name, NULL},
 				 {"root", &root, NULL},
+				 {"one-date-added", NULL, &one_date},
 				 {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
@@ -71,7 +77,10 @@ int cmd_import(int argc, char **argv)
 			  rc == ERR_TOOBIG ? "larger than max_content_length" : "cannot read");
 		goto out;
 	}
-	struct ingest_who who = {.org_id = o.id, .org_identity = o.identity_id, .root_id = r.id};
+	struct ingest_who who = {.org_id = o.id,
+				 .org_identity = o.identity_id,
+				 .root_id = r.id,
+				 .one_date_added = one_date};
 	rc = ingest_envelope(&app, c, &who, &col, buf_cstr(&body), body.len, &status, msg,
 			     sizeof(msg));
 	if (rc) {

@@ -1287,6 +1287,24 @@ static const struct tlp_id *tlp_by_level(const struct tlp_id *t,
 	return NULL;
 }
 
+/*
+ * The TLP 1.0 level a definition names, as the specification writes it
+ * ("amber") or as OpenCTI does ("TLP:AMBER", "TLP:CLEAR" for white).
+ */
+static const struct tlp_id *tlp1_named(const char *v)
+{
+	if (!v)
+		return NULL;
+	if (strncasecmp(v, "TLP:", 4) == 0)
+		v += 4;
+	if (strcasecmp(v, "clear") == 0)
+		v = "white";
+	for (const struct tlp_id *t = tlp1; t->level; t++)
+		if (strcasecmp(t->level, v) == 0)
+			return t;
+	return NULL;
+}
+
 static err_t check_marking_definition(struct vctx *c, json_t *o)
 {
 	const char *id = json_string_value(json_object_get(o, "id"));
@@ -1294,8 +1312,8 @@ static err_t check_marking_definition(struct vctx *c, json_t *o)
 	json_t *def = json_object_get(o, "definition");
 	json_t *ext = json_object_get(o, "extensions");
 	json_t *tlp2ext = json_object_get(ext, TLP2_EXT);
-	const struct tlp_id *t;
 	const char *dt = json_string_value(dtype);
+	const struct tlp_id *t;
 
 	/* §7.2.1: definition_type and definition unless extensions is there. */
 	if (!ext && !dtype)
@@ -1308,29 +1326,40 @@ static err_t check_marking_definition(struct vctx *c, json_t *o)
 	if (def && !json_is_object(def))
 		return fail(c, "'definition' must be an object");
 
+	/* §7.2.1.3 */
 	if (dt && strcmp(dt, "statement") == 0 &&
 	    !json_is_string(json_object_get(def, "statement")))
 		return fail(c, "statement marking needs a string "
 		               "'definition.statement'");
+	/*
+	 * §7.2.1.4: the four TLP 1.0 markings are fixed objects, and "other
+	 * instances of tlp-marking MUST NOT be used or created". AMBER+STRICT,
+	 * which TLP 1.0 lacks, is accepted under any id (OpenCTI's, DESIGN §4.3).
+	 */
 	if (dt && strcmp(dt, "tlp") == 0) {
 		const char *lvl = json_string_value(json_object_get(def, "tlp"));
 
-		t = tlp_by_level(tlp1, lvl);
-		if (!t)
+		t = tlp1_named(lvl);
+		if (!t && !(lvl && strcasecmp(lvl, "amber+strict") == 0))
 			return fail(c, "'definition.tlp' must be white, green, amber or "
 			               "red");
-		/* "Other instances of tlp-marking MUST NOT be used or created." */
-		if (strcasecmp(t->id, id) != 0)
+		if (t && strcasecmp(t->id, id) != 0)
 			return fail(c, "TLP:%s must have the id %s", t->level, t->id);
 	}
+	/* A TLP 1.0 id must not carry another meaning (OpenCTI spells it
+	 * {"definition_type": "TLP", "definition": {"TLP": "TLP:CLEAR"}}). */
 	t = tlp_by_id(tlp1, id);
 	if (t) {
-		const char *lvl = json_string_value(json_object_get(def, "tlp"));
-		if (!dt || strcmp(dt, "tlp") != 0 || !lvl ||
-		    strcmp(lvl, t->level) != 0)
+		json_t *lvl = json_object_get(def, "tlp");
+
+		if (!lvl)
+			lvl = json_object_get(def, "TLP");
+		if (!dt || strcasecmp(dt, "tlp") != 0 ||
+		    tlp1_named(json_string_value(lvl)) != t)
 			return fail(c, "%s is TLP:%s and must say so", id, t->level);
 	}
 
+	/* The OASIS TLP 2.0 extension and its five marking objects. */
 	if (tlp2ext) {
 		const char *lvl =
 			json_string_value(json_object_get(tlp2ext, "tlp_2_0"));
@@ -2037,6 +2066,10 @@ static void describe_json_error(const json_error_t *e, size_t max_depth,
 	default:
 		snprintf(msg, STIX_MSG_MAX, "invalid JSON at byte %d: %s",
 		         e->position, e->text);
+		/* jansson quotes the input near the error: keep one ASCII line. */
+		for (char *q = msg; *q; q++)
+			if (*q < 0x20 || *q >= 0x7f)
+				*q = '?';
 		return;
 	}
 }

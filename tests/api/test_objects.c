@@ -1,0 +1,834 @@
+/*
+ * test_objects.c - writing and removing objects through TAXII 2.1: POST and
+ * its status resource (§5.5, §4.3), who may read a status, duplicates,
+ * conflicts, the ownership and created_by_ref rules (DESIGN.md §3.2), mixed
+ * valid and invalid objects, byte-exact round trips of Japanese text, the
+ * object and versions endpoints (§5.6, §5.8), and DELETE (§5.7).
+ *
+ * Runs the real `renkei serve` on a demo hub (harness.h), plus a collection
+ * 'dropbox' where mod-dbp may only write and meti-cipb may only read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define TS RK_COLLS "threat-sharing/"
+
+static int setup(void **state)
+{
+	struct rk_hub *h = rk_hub_new();
+	if (!h)
+		return -1;
+	if (rk_cli(h, NULL, NULL, "collection", "add", "--title", "drop box", "--alias", "dropbox",
+		   NULL) ||
+	    rk_cli(h, NULL, NULL, "collection", "grant", "dropbox", "--org", "mod-dbp", "--write",
+		   NULL) ||
+	    rk_cli(h, NULL, NULL, "collection", "grant", "dropbox", "--org", "meti-cipb", "--read",
+		   NULL) ||
+	    rk_serve_start(h, NULL)) {
+		rk_hub_free(h);
+		return -1;
+	}
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct rk_hub *h = *state;
+	int rc = rk_serve_stop(h);
+	rk_hub_free(h);
+	return rc == 0 ? 0 : -1;
+}
+
+/* POSTs body to path as user, asserts 202 and a status resource, and returns
+ * the response (released by the caller). */
+static void post_202(struct rk_hub *h, struct rk_resp *r, const char *user, const char *body,
+		     const char *path)
+{
+	rk_post(h, r, user, body, "%s", path);
+	if (r->status != 202)
+		fprintf(stderr, "POST %s as %s: %ld %.300s\n", path, user, r->status, r->body);
+	assert_int_equal(r->status, 202);
+	rk_assert_taxii_type(r);
+	assert_true(json_is_object(r->json));
+	assert_string_equal(json_string_value(json_object_get(r->json, "status")), "complete");
+}
+
+static long count(const json_t *st, const char *key)
+{
+	json_t *v = json_object_get(st, key);
+	assert_true(json_is_integer(v));
+	return (long)json_integer_value(v);
+}
+
+/* The status-details record of id in list (successes or failures), or NULL. */
+static json_t *detail(json_t *st, const char *list, const char *id)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(st, list), i, d) {
+		json_t *v = json_object_get(d, "id");
+		if (json_is_string(v) && !strcmp(json_string_value(v), id))
+			return d;
+	}
+	return NULL;
+}
+
+/* Posts one object as user to threat-sharing and asserts it was stored. */
+static void post_one(struct rk_hub *h, const char *user, const char *obj)
+{
+	struct rk_resp r;
+	char *env = rk_envelope((char *const *)&obj, 1);
+	post_202(h, &r, user, env, TS "objects/");
+	if (count(r.json, "success_count") != 1)
+		fprintf(stderr, "post_one: %s\n", r.body);
+	assert_int_equal(count(r.json, "success_count"), 1);
+	rk_resp_release(&r);
+	free(env);
+}
+
+/* GET the object endpoint with a query; asserts 200 and returns the number of
+ * objects ({} counts 0). */
+static size_t object_count(struct rk_hub *h, const char *user, const char *coll, const char *id,
+			   const char *query)
+{
+	struct rk_resp r;
+	rk_get(h, &r, user, RK_COLLS "%s/objects/%s/%s%s", coll, id, query ? "?" : "",
+	       query ? query : "");
+	json_t *d = rk_assert_ok(&r);
+	size_t n = json_array_size(json_object_get(d, "objects"));
+	if (!n)
+		assert_int_equal(json_object_size(d), 0);
+	rk_resp_release(&r);
+	return n;
+}
+
+static void expect_404(struct rk_hub *h, const char *user, const char *coll, const char *id)
+{
+	struct rk_resp r;
+	rk_get(h, &r, user, RK_COLLS "%s/objects/%s/", coll, id);
+	rk_assert_error(&r, 404);
+	rk_resp_release(&r);
+}
+
+/* ---- status ---- */
+
+static void t_status_resource(void **state)
+{
+	struct rk_hub *h = *state;
+	char ids[3][RK_ID_MAX];
+	static const char *const mods[3] = {"2025-05-01T00:00:00.000Z", "2025-05-01T00:00:00.123456Z",
+					    "2025-05-02T10:20:30.456Z"};
+	char *objs[3];
+	struct rk_resp r;
+
+	for (int i = 0; i < 3; i++)
+		objs[i] = rk_indicator(mods[i], ids[i]);
+	char *env = rk_envelope(objs, 3);
+	post_202(h, &r, "mod-analyst", env, TS "objects/");
+	json_t *st = r.json;
+	json_t *sid = json_object_get(st, "id");
+	assert_true(json_is_string(sid));
+	assert_int_equal(json_string_length(sid), 36); /* a UUID */
+	assert_true(json_is_string(json_object_get(st, "request_timestamp")));
+	assert_true(rk_is_micro_ts(json_string_value(json_object_get(st, "request_timestamp"))) ||
+		    json_string_length(json_object_get(st, "request_timestamp")) >= 20);
+	assert_int_equal(count(st, "total_count"), 3);
+	assert_int_equal(count(st, "success_count"), 3);
+	assert_int_equal(count(st, "failure_count"), 0);
+	assert_int_equal(count(st, "pending_count"), 0);
+	assert_int_equal(json_array_size(json_object_get(st, "successes")), 3);
+	assert_int_equal(json_array_size(json_object_get(st, "failures")), 0);
+	for (int i = 0; i < 3; i++) {
+		json_t *d = detail(st, "successes", ids[i]);
+		assert_non_null(d);
+		/* §4.3.1: the version is the object's modified. */
+		assert_string_equal(json_string_value(json_object_get(d, "version")), mods[i]);
+	}
+	char sid_s[64];
+	snprintf(sid_s, sizeof(sid_s), "%s", json_string_value(sid));
+	char *posted = strdup(r.body);
+	rk_resp_release(&r);
+
+	/* GET status gives the same resource. */
+	rk_get(h, &r, "mod-analyst", RK_ROOT "status/%s/", sid_s);
+	json_t *g = rk_assert_ok(&r);
+	json_t *p = json_loads(posted, 0, NULL);
+	assert_true(json_equal(g, p));
+	json_decref(p);
+	rk_resp_release(&r);
+
+	/* Any user of the posting organisation may read it, with a token too. */
+	struct rk_req rq = {.path = NULL, .auth = rk_cred(h, "mod-analyst")->bearer};
+	char path[256];
+	snprintf(path, sizeof(path), RK_ROOT "status/%s/", sid_s);
+	rq.path = path;
+	rk_request(h, &rq, &r);
+	rk_assert_ok(&r);
+	rk_resp_release(&r);
+
+	/* Other organisations: it does not exist for them. */
+	static const char *const others[] = {"meti-analyst", "ipa-analyst", "cas-reader",
+					     "sdf-analyst"};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		rk_get(h, &r, others[i], "%s", path);
+		rk_assert_error(&r, 404);
+		rk_resp_release(&r);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(object_count(h, "ipa-analyst", "threat-sharing", ids[i], NULL), 1);
+		free(objs[i]);
+	}
+	free(posted);
+	free(env);
+}
+
+static void t_empty_envelope(void **state)
+{
+	struct rk_hub *h = *state;
+	struct rk_resp r;
+	static const char *const bodies[] = {"{}", "{\"objects\":[]}"};
+	for (int i = 0; i < 2; i++) {
+		post_202(h, &r, "ipa-analyst", bodies[i], TS "objects/");
+		assert_int_equal(count(r.json, "total_count"), 0);
+		assert_int_equal(count(r.json, "success_count"), 0);
+		assert_int_equal(count(r.json, "failure_count"), 0);
+		assert_int_equal(count(r.json, "pending_count"), 0);
+		rk_resp_release(&r);
+	}
+}
+
+static void t_duplicate_repost(void **state)
+{
+	struct rk_hub *h = *state;
+	char ids[2][RK_ID_MAX];
+	char *objs[2] = {rk_indicator("2025-05-03T00:00:00.000Z", ids[0]),
+			 rk_indicator("2025-05-03T00:00:00.000Z", ids[1])};
+	char *env = rk_envelope(objs, 2);
+	struct rk_resp r;
+	char added[64];
+
+	post_202(h, &r, "ipa-analyst", env, TS "objects/");
+	assert_int_equal(count(r.json, "success_count"), 2);
+	rk_resp_release(&r);
+	rk_get(h, &r, "ipa-analyst", TS "manifest/?match[id]=%s", ids[0]);
+	json_t *m = rk_assert_ok(&r);
+	snprintf(added, sizeof(added), "%s",
+		 json_string_value(json_object_get(json_array_get(json_object_get(m, "objects"), 0),
+						   "date_added")));
+	rk_resp_release(&r);
+
+	/* §5.5: the same objects again are successes, not errors... */
+	post_202(h, &r, "ipa-analyst", env, TS "objects/");
+	assert_int_equal(count(r.json, "total_count"), 2);
+	assert_int_equal(count(r.json, "success_count"), 2);
+	assert_int_equal(count(r.json, "failure_count"), 0);
+	for (int i = 0; i < 2; i++) {
+		json_t *d = detail(r.json, "successes", ids[i]);
+		assert_non_null(d);
+		assert_string_equal(json_string_value(json_object_get(d, "version")),
+				    "2025-05-03T00:00:00.000Z");
+	}
+	rk_resp_release(&r);
+
+	/* ...and change nothing: one version, the first date_added. */
+	rk_get(h, &r, "ipa-analyst", TS "manifest/?match[id]=%s,%s&match[version]=all", ids[0],
+	       ids[1]);
+	m = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(m, "objects")), 2);
+	size_t i;
+	json_t *rec;
+	json_array_foreach(json_object_get(m, "objects"), i, rec)
+		if (!strcmp(json_string_value(json_object_get(rec, "id")), ids[0]))
+			assert_string_equal(json_string_value(json_object_get(rec, "date_added")), added);
+	rk_resp_release(&r);
+	free(objs[0]);
+	free(objs[1]);
+	free(env);
+}
+
+static void t_conflict(void **state)
+{
+	struct rk_hub *h = *state;
+	char id[RK_ID_MAX];
+	struct rk_obj o = {.modified = "2025-05-04T00:00:00.000Z", .name = "original"};
+	char *orig = rk_stix(&o, id);
+	post_one(h, "mod-analyst", orig);
+
+	/* Same id and modified, other bytes: refused, the stored one kept. */
+	struct rk_obj o2 = {.id = id, .modified = "2025-05-04T00:00:00.000Z", .name = "changed"};
+	char *changed = rk_stix(&o2, NULL);
+	char *fresh = rk_indicator("2025-05-04T00:00:00.000Z", NULL);
+	char *objs[2] = {changed, fresh};
+	char *env = rk_envelope(objs, 2);
+	struct rk_resp r;
+	post_202(h, &r, "mod-analyst", env, TS "objects/");
+	assert_int_equal(count(r.json, "total_count"), 2);
+	assert_int_equal(count(r.json, "success_count"), 1);
+	assert_int_equal(count(r.json, "failure_count"), 1);
+	json_t *d = detail(r.json, "failures", id);
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_object_get(d, "version")),
+			    "2025-05-04T00:00:00.000Z");
+	assert_true(json_is_string(json_object_get(d, "message")));
+	assert_true(json_string_length(json_object_get(d, "message")) > 0);
+	assert_null(detail(r.json, "successes", id));
+	rk_resp_release(&r);
+
+	rk_get(h, &r, "mod-analyst", TS "objects/%s/?match[version]=all", id);
+	rk_assert_ok(&r);
+	assert_non_null(strstr(r.body, orig));
+	assert_null(strstr(r.body, "changed"));
+	assert_int_equal(json_array_size(json_object_get(r.json, "objects")), 1);
+	rk_resp_release(&r);
+	free(orig);
+	free(changed);
+	free(fresh);
+	free(env);
+}
+
+static void t_created_by_ref(void **state)
+{
+	struct rk_hub *h = *state;
+	char bad_id[RK_ID_MAX], good_id[RK_ID_MAX];
+	struct rk_obj bad = {.modified = "2025-05-05T00:00:00.000Z", .created_by_ref = RK_METI_IDENTITY};
+	struct rk_obj good = {.modified = "2025-05-05T00:00:00.000Z", .created_by_ref = RK_MOD_IDENTITY};
+	char *objs[2] = {rk_stix(&bad, bad_id), rk_stix(&good, good_id)};
+	char *env = rk_envelope(objs, 2);
+	struct rk_resp r;
+
+	post_202(h, &r, "mod-analyst", env, TS "objects/");
+	assert_int_equal(count(r.json, "total_count"), 2);
+	assert_int_equal(count(r.json, "success_count"), 1);
+	assert_int_equal(count(r.json, "failure_count"), 1);
+	json_t *d = detail(r.json, "failures", bad_id);
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_object_get(d, "version")),
+			    "2025-05-05T00:00:00.000Z");
+	assert_true(json_string_length(json_object_get(d, "message")) > 0);
+	assert_non_null(detail(r.json, "successes", good_id));
+	rk_resp_release(&r);
+	expect_404(h, "mod-analyst", "threat-sharing", bad_id);
+	assert_int_equal(object_count(h, "meti-analyst", "threat-sharing", good_id, NULL), 1);
+	free(objs[0]);
+	free(objs[1]);
+	free(env);
+}
+
+static void t_other_org_id(void **state)
+{
+	struct rk_hub *h = *state;
+	char id[RK_ID_MAX];
+	char *v1 = rk_indicator("2025-05-06T00:00:00.000Z", id);
+	post_one(h, "mod-analyst", v1);
+
+	/* meti may not add a version to an id that mod-dbp shared first. */
+	struct rk_obj o = {.id = id, .modified = "2025-05-07T00:00:00.000Z", .name = "hijack"};
+	char *v2 = rk_stix(&o, NULL);
+	char *env = rk_envelope(&v2, 1);
+	struct rk_resp r;
+	post_202(h, &r, "meti-analyst", env, TS "objects/");
+	assert_int_equal(count(r.json, "total_count"), 1);
+	assert_int_equal(count(r.json, "success_count"), 0);
+	assert_int_equal(count(r.json, "failure_count"), 1);
+	json_t *d = detail(r.json, "failures", id);
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_object_get(d, "version")),
+			    "2025-05-07T00:00:00.000Z");
+	assert_true(json_string_length(json_object_get(d, "message")) > 0);
+	rk_resp_release(&r);
+
+	/* Not in another collection either. */
+	post_202(h, &r, "meti-analyst", env, RK_COLLS "research/objects/");
+	assert_int_equal(count(r.json, "failure_count"), 1);
+	rk_resp_release(&r);
+	expect_404(h, "meti-analyst", "research", id);
+
+	rk_get(h, &r, "mod-analyst", TS "objects/%s/versions/", id);
+	json_t *v = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(v, "versions")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "versions"), 0)),
+			    "2025-05-06T00:00:00.000Z");
+	rk_resp_release(&r);
+
+	/* The owner itself may. */
+	struct rk_obj o3 = {.id = id, .modified = "2025-05-07T00:00:00.000Z", .name = "v2"};
+	char *v3 = rk_stix(&o3, NULL);
+	post_one(h, "mod-analyst", v3);
+	free(v1);
+	free(v2);
+	free(v3);
+	free(env);
+}
+
+static void t_mixed_invalid(void **state)
+{
+	struct rk_hub *h = *state;
+	char ok[3][RK_ID_MAX], bad[3][RK_ID_MAX];
+	char u[37];
+	struct rk_sb b = {0};
+	char *good[3];
+
+	for (int i = 0; i < 3; i++)
+		good[i] = rk_indicator("2025-05-08T00:00:00.000Z", ok[i]);
+	for (int i = 0; i < 3; i++) {
+		rk_uuid4(u);
+		snprintf(bad[i], sizeof(bad[i]), "indicator--%s", u);
+	}
+	rk_sb_addf(&b, "{\"objects\":[%s,", good[0]);
+	/* An indicator without its pattern. */
+	rk_sb_addf(&b, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"created\":\"2025-05-08T00:00:00.000Z\",\"modified\":\"2025-05-08T00:00:00.000Z\","
+		   "\"pattern_type\":\"stix\",\"valid_from\":\"2025-05-08T00:00:00.000Z\"},",
+		   bad[0]);
+	rk_sb_addf(&b, "%s,", good[1]);
+	/* modified without milliseconds (STIX 2.1 §3.2 wants them). */
+	rk_sb_addf(&b, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"created\":\"2025-05-08T00:00:00Z\",\"modified\":\"2025-05-08T00:00:00Z\","
+		   "\"pattern\":\"[ipv4-addr:value = '198.51.100.9']\",\"pattern_type\":\"stix\","
+		   "\"valid_from\":\"2025-05-08T00:00:00Z\"},",
+		   bad[1]);
+	/* modified before created. */
+	rk_sb_addf(&b, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"created\":\"2025-05-09T00:00:00.000Z\",\"modified\":\"2025-05-08T00:00:00.000Z\","
+		   "\"pattern\":\"[ipv4-addr:value = '198.51.100.9']\",\"pattern_type\":\"stix\","
+		   "\"valid_from\":\"2025-05-09T00:00:00.000Z\"},",
+		   bad[2]);
+	/* Not an object at all. */
+	rk_sb_adds(&b, "42,");
+	rk_sb_addf(&b, "%s]}", good[2]);
+
+	struct rk_resp r;
+	post_202(h, &r, "towa-analyst", b.s, TS "objects/");
+	assert_int_equal(count(r.json, "total_count"), 7);
+	assert_int_equal(count(r.json, "success_count"), 3);
+	assert_int_equal(count(r.json, "failure_count"), 4);
+	assert_int_equal(count(r.json, "pending_count"), 0);
+	assert_int_equal(json_array_size(json_object_get(r.json, "successes")), 3);
+	assert_int_equal(json_array_size(json_object_get(r.json, "failures")), 4);
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(detail(r.json, "successes", ok[i]));
+		json_t *d = detail(r.json, "failures", bad[i]);
+		if (!d)
+			fprintf(stderr, "no failure for %s in %s\n", bad[i], r.body);
+		assert_non_null(d);
+		assert_true(json_is_string(json_object_get(d, "message")));
+		assert_true(json_string_length(json_object_get(d, "message")) > 0);
+	}
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(r.json, "failures"), i, d) {
+		assert_true(json_is_string(json_object_get(d, "message")));
+		assert_true(json_string_length(json_object_get(d, "message")) > 0);
+	}
+	rk_resp_release(&r);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(object_count(h, "towa-analyst", "threat-sharing", ok[k], NULL), 1);
+		expect_404(h, "towa-analyst", "threat-sharing", bad[k]);
+		free(good[k]);
+	}
+	rk_sb_release(&b);
+}
+
+/* ---- round trips ---- */
+
+static void t_japanese_round_trip(void **state)
+{
+	struct rk_hub *h = *state;
+	char u[37], id[RK_ID_MAX];
+	struct rk_sb obj = {0};
+	struct rk_resp r;
+
+	rk_uuid4(u);
+	snprintf(id, sizeof(id), "indicator--%s", u);
+	/* Odd spacing, key order, escapes and raw UTF-8: all must come back
+	 * exactly as sent. */
+	rk_sb_addf(&obj,
+		   "{ \"type\" : \"indicator\",  \"id\":\"%s\", \"spec_version\":\"2.1\","
+		   "\"modified\":\"2025-06-01T09:00:00.000Z\",\"created\":\"2025-06-01T09:00:00.000Z\","
+		   "\"name\":\"日本語の指標 — 標的型攻撃メール（防衛産業）\","
+		   "\"description\":\"請求書を装ったメール。\\u3042 と \\\"引用\\\" を含む。\\n改行 🐟\","
+		   "\"labels\" : [ \"日本\", \"テスト\" ],\"confidence\" : 85,"
+		   "\"pattern\":\"[domain-name:value = '例え.jp']\",\"pattern_type\":\"stix\","
+		   "\"valid_from\":\"2025-06-01T09:00:00.000Z\"\n}",
+		   id);
+	char *env = rk_envelope(&obj.s, 1);
+	post_202(h, &r, "sdf-analyst", env, TS "objects/");
+	assert_int_equal(count(r.json, "success_count"), 1);
+	rk_resp_release(&r);
+
+	static const char *const views[][2] = {
+		{"objects/", "/"},
+		{"objects/?match[id]=", ""},
+		{"objects/", "/?match[version]=2025-06-01T09:00:00.000Z"},
+	};
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		char path[512];
+		snprintf(path, sizeof(path), TS "%s%s%s", views[i][0], id, views[i][1]);
+		rk_get(h, &r, "hokushin-analyst", "%s", path);
+		json_t *d = rk_assert_ok(&r);
+		/* The stored bytes, exactly, inside the envelope. */
+		if (!memmem(r.body, r.len, obj.s, obj.len))
+			fprintf(stderr, "GET %s:\n%s\nposted:\n%s\n", path, r.body, obj.s);
+		assert_non_null(memmem(r.body, r.len, obj.s, obj.len));
+		json_t *o = json_array_get(json_object_get(d, "objects"), 0);
+		assert_string_equal(json_string_value(json_object_get(o, "name")),
+				    "日本語の指標 — 標的型攻撃メール（防衛産業）");
+		assert_string_equal(json_string_value(json_object_get(o, "description")),
+				    "請求書を装ったメール。あ と \"引用\" を含む。\n改行 🐟");
+		rk_resp_release(&r);
+	}
+	rk_sb_release(&obj);
+	free(env);
+}
+
+/* ---- object and versions endpoints ---- */
+
+static void t_versions_and_object(void **state)
+{
+	struct rk_hub *h = *state;
+	static const char *const mods[3] = {"2025-01-01T00:00:00.000Z", "2025-02-01T00:00:00.000Z",
+					    "2025-03-01T00:00:00.123456Z"};
+	char id[RK_ID_MAX], u[37];
+	char *v[3];
+	struct rk_resp r;
+
+	rk_uuid4(u);
+	snprintf(id, sizeof(id), "indicator--%s", u);
+	for (int i = 0; i < 3; i++) {
+		struct rk_obj o = {.id = id, .created = mods[0], .modified = mods[i]};
+		v[i] = rk_stix(&o, NULL);
+		post_one(h, "ipa-analyst", v[i]); /* one POST each: three date_added */
+	}
+	/* The three date_added, from the manifest. */
+	char added[3][64];
+	rk_get(h, &r, "ipa-analyst", TS "manifest/?match[id]=%s&match[version]=all", id);
+	json_t *m = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(m, "objects")), 3);
+	for (int i = 0; i < 3; i++) {
+		json_t *rec = json_array_get(json_object_get(m, "objects"), (size_t)i);
+		assert_string_equal(json_string_value(json_object_get(rec, "version")), mods[i]);
+		assert_string_equal(json_string_value(json_object_get(rec, "media_type")), RK_STIX);
+		snprintf(added[i], sizeof(added[i]), "%s",
+			 json_string_value(json_object_get(rec, "date_added")));
+		assert_true(rk_is_micro_ts(added[i]));
+		if (i)
+			assert_true(strcmp(added[i - 1], added[i]) < 0);
+	}
+	assert_string_equal(r.date_first, added[0]);
+	assert_string_equal(r.date_last, added[2]);
+	rk_resp_release(&r);
+
+	/* versions: every version, oldest first, with the date headers. */
+	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/", id);
+	json_t *vs = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(vs, "versions")), 3);
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(
+			json_string_value(json_array_get(json_object_get(vs, "versions"), (size_t)i)),
+			mods[i]);
+	assert_true(json_is_false(json_object_get(vs, "more")));
+	assert_true(r.has_date_first && r.has_date_last);
+	assert_string_equal(r.date_first, added[0]);
+	assert_string_equal(r.date_last, added[2]);
+	rk_resp_release(&r);
+
+	/* versions with added_after and limit. */
+	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/?added_after=%s", id, added[0]);
+	vs = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(vs, "versions")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(vs, "versions"), 0)),
+			    mods[1]);
+	assert_string_equal(r.date_first, added[1]);
+	rk_resp_release(&r);
+	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/?added_after=%s", id, added[2]);
+	assert_int_equal(json_object_size(rk_assert_ok(&r)), 0);
+	rk_resp_release(&r);
+	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/?limit=2", id);
+	vs = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(vs, "versions")), 2);
+	assert_true(json_is_true(json_object_get(vs, "more")));
+	assert_string_equal(r.date_last, added[1]);
+	rk_resp_release(&r);
+	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/?match[spec_version]=2.0", id);
+	assert_int_equal(json_object_size(rk_assert_ok(&r)), 0);
+	rk_resp_release(&r);
+
+	/* The object endpoint: the last version by default. */
+	rk_get(h, &r, "towa-analyst", TS "objects/%s/", id);
+	json_t *d = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(d, "objects")), 1);
+	assert_non_null(strstr(r.body, v[2]));
+	assert_true(json_is_false(json_object_get(d, "more")));
+	assert_string_equal(r.date_first, added[2]);
+	assert_string_equal(r.date_last, added[2]);
+	rk_resp_release(&r);
+
+	rk_get(h, &r, "towa-analyst", TS "objects/%s/?match[version]=all", id);
+	d = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(d, "objects")), 3);
+	for (int i = 0; i < 3; i++) /* ascending date_added */
+		assert_non_null(strstr(r.body, v[i]));
+	assert_true(strstr(r.body, v[0]) < strstr(r.body, v[1]));
+	assert_true(strstr(r.body, v[1]) < strstr(r.body, v[2]));
+	assert_string_equal(r.date_first, added[0]);
+	assert_string_equal(r.date_last, added[2]);
+	rk_resp_release(&r);
+
+	static const struct {
+		const char *query;
+		int n;
+		int which[3];
+	} cases[] = {
+		{"match[version]=last", 1, {2}},
+		{"match[version]=first", 1, {0}},
+		{"match[version]=first,last", 2, {0, 2}},
+		{"match[version]=2025-02-01T00:00:00.000Z", 1, {1}},
+		{"match[version]=2025-02-01T00:00:00Z", 1, {1}},
+		{"match[version]=2025-03-01T00:00:00.123456Z", 1, {2}},
+		{"match[version]=2025-01-01T00:00:00.000Z,2025-03-01T00:00:00.123456Z", 2, {0, 2}},
+		{"match[version]=first,2025-02-01T00:00:00.000Z", 2, {0, 1}},
+		{"match[version]=2030-01-01T00:00:00.000Z", 0, {0}},
+		{"match[version]=all&match[spec_version]=2.1", 3, {0, 1, 2}},
+		{"match[version]=all&match[spec_version]=2.0", 0, {0}},
+		{"added_after=2099-01-01T00:00:00.000Z", 0, {0}},
+		{"match[version]=all&limit=1", 1, {0}},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		rk_get(h, &r, "towa-analyst", TS "objects/%s/?%s", id, cases[c].query);
+		d = rk_assert_ok(&r);
+		size_t n = json_array_size(json_object_get(d, "objects"));
+		if (n != (size_t)cases[c].n)
+			fprintf(stderr, "?%s: %zu objects: %.300s\n", cases[c].query, n, r.body);
+		assert_int_equal(n, cases[c].n);
+		if (n == 0) /* a known object that the filters exclude: {} */
+			assert_int_equal(json_object_size(d), 0);
+		for (int k = 0; k < cases[c].n; k++)
+			assert_non_null(strstr(r.body, v[cases[c].which[k]]));
+		if (n) {
+			assert_string_equal(r.date_first, added[cases[c].which[0]]);
+			assert_string_equal(r.date_last, added[cases[c].which[cases[c].n - 1]]);
+		}
+		rk_resp_release(&r);
+	}
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+}
+
+/* ---- DELETE ---- */
+
+/* Posts three versions of a fresh id (one POST) and returns them. */
+static void three_versions(struct rk_hub *h, char id[RK_ID_MAX], char *v[3])
+{
+	static const char *const mods[3] = {"2025-01-01T00:00:00.000Z", "2025-02-01T00:00:00.000Z",
+					    "2025-03-01T00:00:00.000Z"};
+	char u[37];
+	struct rk_resp r;
+	rk_uuid4(u);
+	snprintf(id, RK_ID_MAX, "indicator--%s", u);
+	for (int i = 0; i < 3; i++) {
+		struct rk_obj o = {.id = id, .created = mods[0], .modified = mods[i]};
+		v[i] = rk_stix(&o, NULL);
+	}
+	char *env = rk_envelope(v, 3);
+	post_202(h, &r, "meti-analyst", env, TS "objects/");
+	assert_int_equal(count(r.json, "success_count"), 3);
+	rk_resp_release(&r);
+	free(env);
+}
+
+static void assert_versions(struct rk_hub *h, const char *id, int n, const char *const *want)
+{
+	struct rk_resp r;
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/versions/", id);
+	json_t *d = rk_assert_ok(&r);
+	json_t *vs = json_object_get(d, "versions");
+	assert_int_equal(json_array_size(vs), n);
+	for (int i = 0; i < n; i++)
+		assert_string_equal(json_string_value(json_array_get(vs, (size_t)i)), want[i]);
+	rk_resp_release(&r);
+}
+
+static void t_delete_one_version(void **state)
+{
+	struct rk_hub *h = *state;
+	char id[RK_ID_MAX];
+	char *v[3];
+	struct rk_resp r;
+
+	three_versions(h, id, v);
+	rk_delete(h, &r, "meti-analyst", TS "objects/%s/?match[version]=2025-02-01T00:00:00.000Z",
+		  id);
+	assert_int_equal(r.status, 200);
+	rk_assert_taxii_type(&r);
+	rk_resp_release(&r);
+	static const char *const left[] = {"2025-01-01T00:00:00.000Z", "2025-03-01T00:00:00.000Z"};
+	assert_versions(h, id, 2, left);
+	/* The version is gone: {} for the known object, 404 to delete it again. */
+	assert_int_equal(
+		object_count(h, "meti-analyst", "threat-sharing", id,
+			     "match[version]=2025-02-01T00:00:00.000Z"),
+		0);
+	rk_delete(h, &r, "meti-analyst", TS "objects/%s/?match[version]=2025-02-01T00:00:00.000Z",
+		  id);
+	rk_assert_error(&r, 404);
+	rk_resp_release(&r);
+	/* The others are untouched, bytes and all. */
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/?match[version]=all", id);
+	rk_assert_ok(&r);
+	assert_non_null(strstr(r.body, v[0]));
+	assert_null(strstr(r.body, v[1]));
+	assert_non_null(strstr(r.body, v[2]));
+	rk_resp_release(&r);
+
+	/* Deleting the last version makes the one before it the last... */
+	rk_delete(h, &r, "meti-analyst", TS "objects/%s/?match[version]=last", id);
+	assert_int_equal(r.status, 200);
+	rk_resp_release(&r);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/", id);
+	rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(r.json, "objects")), 1);
+	assert_non_null(strstr(r.body, v[0]));
+	rk_resp_release(&r);
+	rk_get(h, &r, "meti-analyst", TS "manifest/?match[id]=%s", id);
+	rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(r.json, "objects")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(r.json, "objects"), 0), "version")),
+			    "2025-01-01T00:00:00.000Z");
+	rk_resp_release(&r);
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+
+	/* ...and deleting the first makes the next one the first. */
+	three_versions(h, id, v);
+	rk_delete(h, &r, "meti-analyst", TS "objects/%s/?match[version]=first", id);
+	assert_int_equal(r.status, 200);
+	rk_resp_release(&r);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/?match[version]=first", id);
+	rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(r.json, "objects")), 1);
+	assert_non_null(strstr(r.body, v[1]));
+	rk_resp_release(&r);
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+}
+
+static void t_delete_all_versions(void **state)
+{
+	struct rk_hub *h = *state;
+	char id[RK_ID_MAX];
+	char *v[3];
+	struct rk_resp r;
+
+	three_versions(h, id, v);
+	/* §5.7: without match[version], the whole object goes. */
+	rk_delete(h, &r, "meti-analyst", TS "objects/%s/", id);
+	assert_int_equal(r.status, 200);
+	rk_assert_taxii_type(&r);
+	rk_resp_release(&r);
+	expect_404(h, "meti-analyst", "threat-sharing", id);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/versions/", id);
+	rk_assert_error(&r, 404);
+	rk_resp_release(&r);
+	rk_get(h, &r, "meti-analyst", TS "manifest/?match[id]=%s&match[version]=all", id);
+	assert_int_equal(json_object_size(rk_assert_ok(&r)), 0);
+	rk_resp_release(&r);
+	rk_get(h, &r, "meti-analyst", TS "objects/?match[id]=%s&match[version]=all", id);
+	assert_int_equal(json_object_size(rk_assert_ok(&r)), 0);
+	rk_resp_release(&r);
+	rk_delete(h, &r, "meti-analyst", TS "objects/%s/", id);
+	rk_assert_error(&r, 404);
+	rk_resp_release(&r);
+
+	/* match[version]=all deletes every version too. */
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	three_versions(h, id, v);
+	rk_delete(h, &r, "meti-analyst", TS "objects/%s/?match[version]=all", id);
+	assert_int_equal(r.status, 200);
+	rk_resp_release(&r);
+	expect_404(h, "meti-analyst", "threat-sharing", id);
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+
+	/* An id nobody posted: 404. */
+	char u[37];
+	rk_uuid4(u);
+	rk_delete(h, &r, "meti-analyst", TS "objects/indicator--%s/", u);
+	rk_assert_error(&r, 404);
+	rk_resp_release(&r);
+}
+
+static void t_write_only_collection(void **state)
+{
+	struct rk_hub *h = *state;
+	char id[RK_ID_MAX];
+	char *obj = rk_indicator("2025-07-01T00:00:00.000Z", id);
+	char *env = rk_envelope(&obj, 1);
+	struct rk_resp r;
+
+	rk_get(h, &r, "mod-analyst", RK_COLLS "dropbox/");
+	json_t *c = rk_assert_ok(&r);
+	assert_true(json_is_false(json_object_get(c, "can_read")));
+	assert_true(json_is_true(json_object_get(c, "can_write")));
+	rk_resp_release(&r);
+
+	post_202(h, &r, "mod-analyst", env, RK_COLLS "dropbox/objects/");
+	assert_int_equal(count(r.json, "success_count"), 1);
+	rk_resp_release(&r);
+
+	/* §5.3, §5.4, §5.6, §5.8: reading needs can_read: 403. */
+	char p3[256], p4[256];
+	snprintf(p3, sizeof(p3), "objects/%s/", id);
+	snprintf(p4, sizeof(p4), "objects/%s/versions/", id);
+	const char *const reads[] = {"manifest/", "objects/", p3, p4};
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		rk_get(h, &r, "mod-analyst", RK_COLLS "dropbox/%s", reads[i]);
+		rk_assert_error(&r, 403);
+		rk_resp_release(&r);
+	}
+	/* §5.7: DELETE needs both: 403 for write-only and for read-only. */
+	rk_delete(h, &r, "mod-analyst", RK_COLLS "dropbox/objects/%s/", id);
+	rk_assert_error(&r, 403);
+	rk_resp_release(&r);
+	rk_delete(h, &r, "meti-analyst", RK_COLLS "dropbox/objects/%s/", id);
+	rk_assert_error(&r, 403);
+	rk_resp_release(&r);
+
+	/* The reader sees it, untouched. */
+	assert_int_equal(object_count(h, "meti-analyst", "dropbox", id, NULL), 1);
+	rk_post(h, &r, "meti-analyst", env, RK_COLLS "dropbox/objects/");
+	rk_assert_error(&r, 403);
+	rk_resp_release(&r);
+	free(obj);
+	free(env);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_status_resource),
+		cmocka_unit_test(t_empty_envelope),
+		cmocka_unit_test(t_duplicate_repost),
+		cmocka_unit_test(t_conflict),
+		cmocka_unit_test(t_created_by_ref),
+		cmocka_unit_test(t_other_org_id),
+		cmocka_unit_test(t_mixed_invalid),
+		cmocka_unit_test(t_japanese_round_trip),
+		cmocka_unit_test(t_versions_and_object),
+		cmocka_unit_test(t_delete_one_version),
+		cmocka_unit_test(t_delete_all_versions),
+		cmocka_unit_test(t_write_only_collection),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

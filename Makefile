@@ -76,9 +76,11 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/run-demo.sh $(BUILD)/renkei $(DEMO_DIR) $(PORT)
 
+# The unit tests, the API tests against the real server, and the independent
+# spec-driven client (tests/conformance) against the demo hub.
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(API_BIN)
-	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN) $(API_BIN)
+	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN) $(API_BIN) tests/conformance/run.sh
 
 unit: $(UNIT_BIN)
 	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN)

@@ -53,11 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct stix_meta meta;
 		json_t *obj = NULL;
 
-		if (spans[i].len == 0 || spans[i].off > size ||
-		    spans[i].len > size - spans[i].off)
+		if (spans[i].len == 0 || spans[i].off > size || spans[i].len > size - spans[i].off)
 			__builtin_trap();
-		rc = stix_object_check(body + spans[i].off, spans[i].len, &lim, &obj,
-		                       &meta, msg);
+		rc = stix_object_check(body + spans[i].off, spans[i].len, &lim, &obj, &meta, msg);
 		if (rc == ERR_OK) {
 			if (!obj || !stix_id_valid(meta.id, meta.type))
 				__builtin_trap();

@@ -26,11 +26,9 @@ static void check_one(const char *p, size_t len, const struct stix_limits *lim)
 
 	rc = stix_object_check(p, len, lim, &obj, &meta, msg);
 	if (rc == ERR_OK) {
-		if (!obj || !stix_id_valid(meta.id, meta.type) ||
-		    !stix_type_valid(meta.type) ||
+		if (!obj || !stix_id_valid(meta.id, meta.type) || !stix_type_valid(meta.type) ||
 		    (meta.has_version &&
-		     meta.version != (meta.has_modified ? meta.modified
-		                                        : meta.created)))
+		     meta.version != (meta.has_modified ? meta.modified : meta.created)))
 			__builtin_trap();
 		json_decref(obj);
 		return;
@@ -39,8 +37,7 @@ static void check_one(const char *p, size_t len, const struct stix_limits *lim)
 	for (size_t i = 0; i < n; i++)
 		if (msg[i] < 0x20 || msg[i] >= 0x7f) /* one printable ASCII line */
 			__builtin_trap();
-	if (obj || n == 0 || n == STIX_MSG_MAX ||
-	    strnlen(meta.id, STIX_ID_MAX) == STIX_ID_MAX ||
+	if (obj || n == 0 || n == STIX_MSG_MAX || strnlen(meta.id, STIX_ID_MAX) == STIX_ID_MAX ||
 	    strnlen(meta.type, STIX_TYPE_MAX) == STIX_TYPE_MAX)
 		__builtin_trap();
 }

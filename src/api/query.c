@@ -73,8 +73,11 @@ static err_t parse_limit(const char *v, size_t *out, char *msg)
 		goto bad;
 	errno = 0;
 	unsigned long long n = strtoull(v, &end, 10);
-	if (errno == ERANGE || *end)
+	if (*end)
 		goto bad;
+	/* All digits but beyond unsigned long long: as large as any, capped. */
+	if (errno == ERANGE)
+		n = LIMIT_PARSE_MAX;
 	*out = n > LIMIT_PARSE_MAX ? (size_t)LIMIT_PARSE_MAX : (size_t)n;
 	return ERR_OK;
 bad:
@@ -82,8 +85,8 @@ bad:
 	return ERR_INVALID;
 }
 
-err_t taxii_filter_parse(const struct api_param *params, size_t n, unsigned allowed,
-			 struct taxii_filter *f, char msg[QUERY_MSG_MAX])
+static err_t parse_params(const struct api_param *params, size_t n, unsigned allowed,
+			  struct taxii_filter *f, char msg[QUERY_MSG_MAX])
 {
 	static const struct {
 		const char *key;
@@ -230,4 +233,17 @@ err_t taxii_cursor_decode(const char *s, size_t len, int64_t *date_added, int64_
 	*date_added = (int64_t)d;
 	*seq = (int64_t)q;
 	return ERR_OK;
+}
+
+err_t taxii_filter_parse(const struct api_param *params, size_t n, unsigned allowed,
+			 struct taxii_filter *f, char msg[QUERY_MSG_MAX])
+{
+	err_t rc = parse_params(params, n, allowed, f, msg);
+	/* Messages quote the client's bytes, cut anywhere: keep them one line
+	 * of printable ASCII, so that they are valid UTF-8 in a JSON error and
+	 * cannot forge a log line. */
+	for (char *p = msg; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	return rc;
 }

@@ -75,6 +75,8 @@ static void reply_error(struct api_resp *resp, int status, const char *descripti
 	snprintf(code, sizeof(code), "%d", status);
 	json_t *e = json_pack("{s:s, s:s, s:s}", "title", status_title(status), "description",
 			      description, "http_status", code);
+	if (!e) /* a description that is not valid UTF-8 is not sent */
+		e = json_pack("{s:s, s:s}", "title", status_title(status), "http_status", code);
 	char *s = e ? json_dumps(e, JSON_COMPACT) : NULL;
 	buf_reset(&resp->body);
 	resp->status = status;

@@ -1,6 +1,7 @@
 /* buf.c - the capped growable buffer of buf.h. Depends only on libc. */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,8 @@ static err_t grow(struct buf *b, size_t extra)
 {
 	size_t need;
 
-	if (__builtin_add_overflow(b->len, extra, &need) || need > b->max)
+	/* need + 1 (the NUL) must not wrap either. */
+	if (__builtin_add_overflow(b->len, extra, &need) || need > b->max || need == SIZE_MAX)
 		return ERR_TOOBIG;
 	if (need + 1 <= b->cap)
 		return ERR_OK;

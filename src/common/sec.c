@@ -91,9 +91,23 @@ err_t sec_b64url_encode(const void *p, size_t n, char *out, size_t cap)
 	return ERR_OK;
 }
 
+/* Whether every byte of s[0..len) is one of alphabet's. libsodium 1.0.18
+ * reads bytes above 0x7f as digits, so they are refused before it sees them. */
+static bool only(const char *s, size_t len, const char *alphabet)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!s[i] || !strchr(alphabet, s[i]))
+			return false;
+	return true;
+}
+
+#define B64_DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
 err_t sec_b64url_decode(const char *s, size_t len, void *out, size_t cap, size_t *n)
 {
 	const char *end = NULL;
+	if (!only(s, len, B64_DIGITS "-_"))
+		return ERR_INVALID;
 	if (sodium_base642bin(out, cap, s, len, NULL, n, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return ERR_INVALID;
@@ -105,6 +119,8 @@ err_t sec_b64url_decode(const char *s, size_t len, void *out, size_t cap, size_t
 err_t sec_b64_decode(const char *s, size_t len, void *out, size_t cap, size_t *n)
 {
 	const char *end = NULL;
+	if (!only(s, len, B64_DIGITS "+/="))
+		return ERR_INVALID;
 	if (sodium_base642bin(out, cap, s, len, NULL, n, &end, sodium_base64_VARIANT_ORIGINAL) != 0)
 		return ERR_INVALID;
 	if (end != s + len)

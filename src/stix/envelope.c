@@ -49,8 +49,7 @@ struct strspan {
 	size_t off, len;
 };
 
-__attribute__((format(printf, 2, 3)))
-static err_t scan_fail(struct scan *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static err_t scan_fail(struct scan *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,8 +80,7 @@ static bool at_end(const struct scan *s)
 static err_t nest_push(struct scan *s, struct nest *n, bool is_object)
 {
 	if (n->depth >= NEST_CAP)
-		return scan_fail(s, "nesting deeper than %d at byte %zu", NEST_CAP,
-		                 s->pos);
+		return scan_fail(s, "nesting deeper than %d at byte %zu", NEST_CAP, s->pos);
 	if (is_object)
 		n->bits[n->depth / 8] |= (unsigned char)(1u << (n->depth % 8));
 	else
@@ -95,7 +93,7 @@ static err_t nest_push(struct scan *s, struct nest *n, bool is_object)
 static bool nest_top_is_object(const struct nest *n)
 {
 	size_t i = n->depth - 1;
-	return (n->bits[i / 8] >> (i % 8)) & 1u;
+	return ((unsigned)n->bits[i / 8] >> (i % 8)) & 1u;
 }
 
 static int hexval(unsigned char c)
@@ -201,15 +199,15 @@ static err_t scan_string(struct scan *s, bool strict, struct strspan *out)
 				i += 6;
 				if (cp >= 0xdc00 && cp <= 0xdfff)
 					return scan_fail(s, "unpaired surrogate escape at byte %zu",
-					                 i - 6);
+							 i - 6);
 				if (cp >= 0xd800 && cp <= 0xdbff) {
 					long lo = -1;
 					if (i + 1 < s->len && s->p[i] == '\\' && s->p[i + 1] == 'u')
 						lo = hex4(s->p, i + 2, s->len);
 					if (lo < 0xdc00 || lo > 0xdfff)
-						return scan_fail(s,
-						                 "unpaired surrogate escape at byte %zu",
-						                 i - 6);
+						return scan_fail(
+							s, "unpaired surrogate escape at byte %zu",
+							i - 6);
 					i += 6;
 				}
 				continue;
@@ -222,8 +220,7 @@ static err_t scan_string(struct scan *s, bool strict, struct strspan *out)
 		if (strict) {
 			size_t k;
 			if (c < 0x20)
-				return scan_fail(s, "control character in a string at byte %zu",
-				                 i);
+				return scan_fail(s, "control character in a string at byte %zu", i);
 			k = utf8_len(s->p + i, s->len - i);
 			if (k == 0)
 				return scan_fail(s, "invalid UTF-8 at byte %zu", i);
@@ -292,8 +289,7 @@ static err_t scan_scalar_strict(struct scan *s)
 		return scan_string(s, true, NULL);
 	if (c == '-' || (c >= '0' && c <= '9'))
 		return scan_number(s);
-	if (match_word(s, "true") || match_word(s, "false") ||
-	    match_word(s, "null"))
+	if (match_word(s, "true") || match_word(s, "false") || match_word(s, "null"))
 		return ERR_OK;
 	return scan_fail(s, "expected a JSON value at byte %zu", s->pos);
 }
@@ -353,8 +349,7 @@ static err_t skip_value_strict(struct scan *s)
 			/* fall through */
 		case WANT_KEY:
 			if (c != '"')
-				return scan_fail(s, "expected a member name at byte %zu",
-				                 s->pos);
+				return scan_fail(s, "expected a member name at byte %zu", s->pos);
 			rc = scan_string(s, true, NULL);
 			if (rc)
 				return rc;
@@ -369,12 +364,14 @@ static err_t skip_value_strict(struct scan *s)
 				s->pos++;
 				st = nest_top_is_object(&n) ? WANT_KEY : WANT_VALUE;
 			} else if ((c == '}' && nest_top_is_object(&n)) ||
-			           (c == ']' && !nest_top_is_object(&n))) {
+				   (c == ']' && !nest_top_is_object(&n))) {
 				n.depth--;
 				s->pos++;
 			} else {
-				return scan_fail(s, "expected ',' or a closing bracket at "
-				                    "byte %zu", s->pos);
+				return scan_fail(s,
+						 "expected ',' or a closing bracket at "
+						 "byte %zu",
+						 s->pos);
 			}
 			break;
 		}
@@ -383,8 +380,8 @@ static err_t skip_value_strict(struct scan *s)
 
 static bool is_delim(unsigned char c)
 {
-	return is_ws(c) || c == ',' || c == ':' || c == '[' || c == ']' ||
-	       c == '{' || c == '}' || c == '"';
+	return is_ws(c) || c == ',' || c == ':' || c == '[' || c == ']' || c == '{' || c == '}' ||
+	       c == '"';
 }
 
 /*
@@ -412,8 +409,10 @@ static err_t skip_value_loose(struct scan *s)
 		unsigned char c;
 
 		if (at_end(s))
-			return scan_fail(s, "unexpected end of input: the value at byte "
-			                    "%zu is not closed", start);
+			return scan_fail(s,
+					 "unexpected end of input: the value at byte "
+					 "%zu is not closed",
+					 start);
 		c = s->p[s->pos];
 		if (c == '"') {
 			rc = scan_string(s, false, NULL);
@@ -496,20 +495,13 @@ static int jstr_next(struct jstr_iter *it)
 		return c;
 	e = it->p[it->i++];
 	switch (e) {
-	case 'b':
-		return '\b';
-	case 'f':
-		return '\f';
-	case 'n':
-		return '\n';
-	case 'r':
-		return '\r';
-	case 't':
-		return '\t';
-	case 'u':
-		break;
-	default:
-		return e; /* \" \\ \/ and, on unvalidated input, anything else */
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'u': break;
+	default: return e; /* \" \\ \/ and, on unvalidated input, anything else */
 	}
 	cp = hex4(it->p, it->i, it->n);
 	if (cp < 0)
@@ -517,8 +509,7 @@ static int jstr_next(struct jstr_iter *it)
 	it->i += 4;
 	if (cp >= 0xd800 && cp <= 0xdbff) {
 		lo = -1;
-		if (it->i + 1 < it->n && it->p[it->i] == '\\' &&
-		    it->p[it->i + 1] == 'u')
+		if (it->i + 1 < it->n && it->p[it->i] == '\\' && it->p[it->i + 1] == 'u')
 			lo = hex4(it->p, it->i + 2, it->n);
 		if (lo < 0xdc00 || lo > 0xdfff)
 			return jstr_encode(it, 0xfffd);
@@ -580,8 +571,7 @@ static int strspan_qsort_cmp(const void *a, const void *b)
 }
 
 /* Appends one span, growing the array by doubling with overflow checks. */
-static err_t spans_add(struct stix_span **spans, size_t *n, size_t *cap,
-                       size_t off, size_t len)
+static err_t spans_add(struct stix_span **spans, size_t *n, size_t *cap, size_t off, size_t len)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap : 16, bytes;
@@ -603,8 +593,7 @@ static err_t spans_add(struct stix_span **spans, size_t *n, size_t *cap,
 	return ERR_OK;
 }
 
-static err_t keys_add(struct strspan **keys, size_t *n, size_t *cap,
-                      const struct strspan *k)
+static err_t keys_add(struct strspan **keys, size_t *n, size_t *cap, const struct strspan *k)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap : 8, bytes;
@@ -643,8 +632,8 @@ static void key_printable(const struct strspan *k, char out[72])
 }
 
 /* The elements of the "objects" array whose '[' is at s->pos. */
-static err_t split_objects(struct scan *s, const struct stix_limits *lim,
-                           struct stix_span **spans, size_t *n)
+static err_t split_objects(struct scan *s, const struct stix_limits *lim, struct stix_span **spans,
+			   size_t *n)
 {
 	size_t cap = 0;
 	err_t rc;
@@ -660,11 +649,12 @@ static err_t split_objects(struct scan *s, const struct stix_limits *lim,
 
 		skip_ws(s);
 		if (at_end(s))
-			return scan_fail(s, "unexpected end of input in 'objects' at "
-			                    "byte %zu", s->pos);
+			return scan_fail(s,
+					 "unexpected end of input in 'objects' at "
+					 "byte %zu",
+					 s->pos);
 		if (*n >= lim->max_objects) {
-			scan_fail(s, "envelope has more than %zu objects",
-			          lim->max_objects);
+			scan_fail(s, "envelope has more than %zu objects", lim->max_objects);
 			return ERR_TOOBIG;
 		}
 		start = s->pos;
@@ -678,24 +668,26 @@ static err_t split_objects(struct scan *s, const struct stix_limits *lim,
 		}
 		skip_ws(s);
 		if (at_end(s))
-			return scan_fail(s, "unexpected end of input in 'objects' at "
-			                    "byte %zu", s->pos);
+			return scan_fail(s,
+					 "unexpected end of input in 'objects' at "
+					 "byte %zu",
+					 s->pos);
 		if (s->p[s->pos] == ']') {
 			s->pos++;
 			return ERR_OK;
 		}
 		if (s->p[s->pos] != ',')
-			return scan_fail(s, "expected ',' or ']' after objects[%zu] at "
-			                    "byte %zu", *n - 1, s->pos);
+			return scan_fail(s,
+					 "expected ',' or ']' after objects[%zu] at "
+					 "byte %zu",
+					 *n - 1, s->pos);
 		s->pos++;
 	}
 }
 
-err_t stix_envelope_split(const char *body, size_t len,
-                          const struct stix_limits *lim,
-                          struct stix_span **spans, size_t *n,
-                          enum stix_envelope_kind *kind,
-                          char msg[STIX_MSG_MAX])
+err_t stix_envelope_split(const char *body, size_t len, const struct stix_limits *lim,
+			  struct stix_span **spans, size_t *n, enum stix_envelope_kind *kind,
+			  char msg[STIX_MSG_MAX])
 {
 	struct scan s = {(const unsigned char *)body, len, 0, msg};
 	struct strspan *keys = NULL;
@@ -799,8 +791,7 @@ err_t stix_envelope_split(const char *body, size_t len,
 members_done:
 	skip_ws(&s);
 	if (!at_end(&s)) {
-		rc = scan_fail(&s, "unexpected data after the envelope at byte %zu",
-		               s.pos);
+		rc = scan_fail(&s, "unexpected data after the envelope at byte %zu", s.pos);
 		goto out;
 	}
 
@@ -820,7 +811,7 @@ members_done:
 	if (has_type) {
 		if (!jstr_eq(&type_val, "bundle")) {
 			rc = scan_fail(&s, "top-level 'type' must be \"bundle\" (a STIX "
-			                   "bundle) or absent (a TAXII envelope)");
+					   "bundle) or absent (a TAXII envelope)");
 			goto out;
 		}
 		*kind = STIX_BUNDLE;
@@ -848,8 +839,7 @@ out:
 	return rc;
 }
 
-bool stix_scan_member_string(const char *p, size_t len, const char *key,
-                             char *out, size_t outsz)
+bool stix_scan_member_string(const char *p, size_t len, const char *key, char *out, size_t outsz)
 {
 	struct scan s = {(const unsigned char *)p, len, 0, NULL};
 

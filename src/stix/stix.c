@@ -43,8 +43,7 @@ static bool is_lower_alnum(char c)
 
 static bool is_hex(char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 /*
@@ -98,11 +97,9 @@ bool stix_id_valid(const char *s, const char *want_type)
 	if (n < 3 + 2 + 36 || n >= STIX_ID_MAX)
 		return false;
 	tn = n - 38;
-	if (s[tn] != '-' || s[tn + 1] != '-' || !type_valid_n(s, tn) ||
-	    !uuid_valid(s + tn + 2))
+	if (s[tn] != '-' || s[tn + 1] != '-' || !type_valid_n(s, tn) || !uuid_valid(s + tn + 2))
 		return false;
-	if (want_type &&
-	    (strlen(want_type) != tn || memcmp(s, want_type, tn) != 0))
+	if (want_type && (strlen(want_type) != tn || memcmp(s, want_type, tn) != 0))
 		return false;
 	return true;
 }
@@ -141,8 +138,7 @@ static bool dict_key_valid(const char *s, size_t min)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (!is_lower_alnum(c) && !(c >= 'A' && c <= 'Z') && c != '-' &&
-		    c != '_')
+		if (!is_lower_alnum(c) && !(c >= 'A' && c <= 'Z') && c != '-' && c != '_')
 			return false;
 	}
 	return true;
@@ -255,8 +251,7 @@ struct vctx {
 	char *msg;
 };
 
-__attribute__((format(printf, 2, 3)))
-static err_t fail(struct vctx *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static err_t fail(struct vctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	int k = snprintf(c->msg, STIX_MSG_MAX, "%s: ", c->type);
@@ -270,20 +265,20 @@ static err_t fail(struct vctx *c, const char *fmt, ...)
 }
 
 enum ptype {
-	P_STR,    /* string */
-	P_TS,     /* timestamp, §2.16 */
-	P_BOOL,   /* boolean */
-	P_INT,    /* integer, §2.10 */
-	P_UINT,   /* integer >= 0 */
+	P_STR,	  /* string */
+	P_TS,	  /* timestamp, §2.16 */
+	P_BOOL,	  /* boolean */
+	P_INT,	  /* integer, §2.10 */
+	P_UINT,	  /* integer >= 0 */
 	P_FLOAT,  /* number */
-	P_REF,    /* identifier, optionally of the types in .to */
-	P_REFS,   /* non-empty list of identifiers */
-	P_STRS,   /* non-empty list of strings */
-	P_DICT,   /* non-empty dictionary, §2.3 */
+	P_REF,	  /* identifier, optionally of the types in .to */
+	P_REFS,	  /* non-empty list of identifiers */
+	P_STRS,	  /* non-empty list of strings */
+	P_DICT,	  /* non-empty dictionary, §2.3 */
 	P_HASHES, /* non-empty hashes, §2.7 */
-	P_KCP,    /* non-empty list of kill-chain-phase, §2.11 */
-	P_HEX,    /* hex, §2.8 */
-	P_OBJS,   /* non-empty list of objects */
+	P_KCP,	  /* non-empty list of kill-chain-phase, §2.11 */
+	P_HEX,	  /* hex, §2.8 */
+	P_OBJS,	  /* non-empty list of objects */
 };
 
 struct prop {
@@ -302,8 +297,7 @@ struct tdef {
 	err_t (*check)(struct vctx *c, json_t *o);
 };
 
-static err_t check_ref(struct vctx *c, const char *what, json_t *v,
-                       const char *to)
+static err_t check_ref(struct vctx *c, const char *what, json_t *v, const char *to)
 {
 	const char *s = json_string_value(v);
 	char t[STIX_TYPE_MAX], words[160];
@@ -325,14 +319,14 @@ static bool get_ts(json_t *v, int64_t *us, int *frac)
 	return s && ts_parse(s, json_string_length(v), us, frac) == ERR_OK;
 }
 
-static err_t check_dict_keys(struct vctx *c, const char *what, json_t *v,
-                             size_t min)
+static err_t check_dict_keys(struct vctx *c, const char *what, json_t *v, size_t min)
 {
 	const char *k;
 	json_t *x;
 	char name[72];
 
-	json_object_foreach(v, k, x) {
+	json_object_foreach(v, k, x)
+	{
 		if (!dict_key_valid(k, min)) {
 			printable(k, name);
 			return fail(c, "%s has an invalid key '%s'", what, name);
@@ -342,8 +336,8 @@ static err_t check_dict_keys(struct vctx *c, const char *what, json_t *v,
 }
 
 /* Checks value v of the property named (prefix + name) against type t. */
-static err_t check_value(struct vctx *c, const char *prefix, const char *name,
-                         json_t *v, enum ptype t, const char *to)
+static err_t check_value(struct vctx *c, const char *prefix, const char *name, json_t *v,
+			 enum ptype t, const char *to)
 {
 	char what[160];
 	int64_t us;
@@ -359,8 +353,10 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name,
 		return ERR_OK;
 	case P_TS:
 		if (!get_ts(v, &us, NULL))
-			return fail(c, "%s must be an RFC 3339 UTC timestamp "
-			               "(YYYY-MM-DDTHH:MM:SS[.s+]Z)", what);
+			return fail(c,
+				    "%s must be an RFC 3339 UTC timestamp "
+				    "(YYYY-MM-DDTHH:MM:SS[.s+]Z)",
+				    what);
 		return ERR_OK;
 	case P_BOOL:
 		if (!json_is_boolean(v))
@@ -370,8 +366,7 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name,
 	case P_UINT:
 		if (!json_is_integer(v))
 			return fail(c, "%s must be an integer", what);
-		if (json_integer_value(v) > STIX_INT_MAX ||
-		    json_integer_value(v) < -STIX_INT_MAX)
+		if (json_integer_value(v) > STIX_INT_MAX || json_integer_value(v) < -STIX_INT_MAX)
 			return fail(c, "%s is outside the STIX integer range", what);
 		if (t == P_UINT && json_integer_value(v) < 0)
 			return fail(c, "%s must not be negative", what);
@@ -380,12 +375,12 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name,
 		if (!json_is_number(v))
 			return fail(c, "%s must be a number", what);
 		return ERR_OK;
-	case P_REF:
-		return check_ref(c, what, v, to);
+	case P_REF: return check_ref(c, what, v, to);
 	case P_REFS:
 		if (!json_is_array(v) || json_array_size(v) == 0)
 			return fail(c, "%s must be a non-empty list of identifiers", what);
-		json_array_foreach(v, i, x) {
+		json_array_foreach(v, i, x)
+		{
 			snprintf(what, sizeof(what), "'%s%s[%zu]'", prefix, name, i);
 			rc = check_ref(c, what, x, to);
 			if (rc)
@@ -395,7 +390,8 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name,
 	case P_STRS:
 		if (!json_is_array(v) || json_array_size(v) == 0)
 			return fail(c, "%s must be a non-empty list of strings", what);
-		json_array_foreach(v, i, x) {
+		json_array_foreach(v, i, x)
+		{
 			if (!json_is_string(x))
 				return fail(c, "'%s%s[%zu]' must be a string", prefix, name, i);
 		}
@@ -413,7 +409,8 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name,
 		rc = check_dict_keys(c, what, v, 3);
 		if (rc)
 			return rc;
-		json_object_foreach(v, k, x) {
+		json_object_foreach(v, k, x)
+		{
 			if (!json_is_string(x)) {
 				printable(k, key);
 				return fail(c, "%s value of '%s' must be a string", what, key);
@@ -423,14 +420,16 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name,
 	}
 	case P_KCP:
 		if (!json_is_array(v) || json_array_size(v) == 0)
-			return fail(c, "%s must be a non-empty list of kill chain phases",
-			            what);
-		json_array_foreach(v, i, x) {
+			return fail(c, "%s must be a non-empty list of kill chain phases", what);
+		json_array_foreach(v, i, x)
+		{
 			if (!json_is_object(x) ||
 			    !json_is_string(json_object_get(x, "kill_chain_name")) ||
 			    !json_is_string(json_object_get(x, "phase_name")))
-				return fail(c, "'%s%s[%zu]' must have string 'kill_chain_name' "
-				               "and 'phase_name'", prefix, name, i);
+				return fail(c,
+					    "'%s%s[%zu]' must have string 'kill_chain_name' "
+					    "and 'phase_name'",
+					    prefix, name, i);
 		}
 		return ERR_OK;
 	case P_HEX: {
@@ -451,7 +450,8 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name,
 	case P_OBJS:
 		if (!json_is_array(v) || json_array_size(v) == 0)
 			return fail(c, "%s must be a non-empty list of objects", what);
-		json_array_foreach(v, i, x) {
+		json_array_foreach(v, i, x)
+		{
 			if (!json_is_object(x))
 				return fail(c, "'%s%s[%zu]' must be an object", prefix, name, i);
 		}
@@ -460,8 +460,7 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name,
 	return ERR_INTERNAL;
 }
 
-static err_t check_props(struct vctx *c, json_t *o, const struct prop *props,
-                         const char *prefix)
+static err_t check_props(struct vctx *c, json_t *o, const struct prop *props, const char *prefix)
 {
 	err_t rc;
 
@@ -469,8 +468,7 @@ static err_t check_props(struct vctx *c, json_t *o, const struct prop *props,
 		json_t *v = json_object_get(o, p->name);
 		if (!v) {
 			if (p->req)
-				return fail(c, "missing required property '%s%s'", prefix,
-				            p->name);
+				return fail(c, "missing required property '%s%s'", prefix, p->name);
 			continue;
 		}
 		rc = check_value(c, prefix, p->name, v, p->t, p->to);
@@ -481,13 +479,11 @@ static err_t check_props(struct vctx *c, json_t *o, const struct prop *props,
 }
 
 /* Fails unless b >= a (or b > a when strict); both optional timestamps. */
-static err_t check_order(struct vctx *c, json_t *o, const char *a,
-                         const char *b, bool strict)
+static err_t check_order(struct vctx *c, json_t *o, const char *a, const char *b, bool strict)
 {
 	int64_t ta, tb;
 
-	if (!get_ts(json_object_get(o, a), &ta, NULL) ||
-	    !get_ts(json_object_get(o, b), &tb, NULL))
+	if (!get_ts(json_object_get(o, a), &ta, NULL) || !get_ts(json_object_get(o, b), &tb, NULL))
 		return ERR_OK;
 	if (strict && tb <= ta)
 		return fail(c, "'%s' must be later than '%s'", b, a);
@@ -496,20 +492,21 @@ static err_t check_order(struct vctx *c, json_t *o, const char *a,
 	return ERR_OK;
 }
 
-static err_t check_int_range(struct vctx *c, json_t *o, const char *name,
-                             json_int_t lo, json_int_t hi)
+static err_t check_int_range(struct vctx *c, json_t *o, const char *name, json_int_t lo,
+			     json_int_t hi)
 {
 	json_t *v = json_object_get(o, name);
 
 	if (v && (json_integer_value(v) < lo || json_integer_value(v) > hi))
-		return fail(c, "'%s' must be between %lld and %lld", name,
-		            (long long)lo, (long long)hi);
+		return fail(c, "'%s' must be between %lld and %lld", name, (long long)lo,
+			    (long long)hi);
 	return ERR_OK;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Type-specific rules (§4 SDOs, §5 SROs, §6 SCOs, §7 meta objects)       */
 
+/* clang-format off */
 static const struct prop p_attack_pattern[] = {
 	{"name", P_STR, true, NULL},
 	{"description", P_STR, false, NULL},
@@ -955,6 +952,7 @@ static const struct prop p_extension_definition[] = {
 	{"extension_properties", P_STRS, false, NULL},
 	{NULL, 0, false, NULL},
 };
+/* clang-format on */
 
 static err_t check_seen(struct vctx *c, json_t *o)
 {
@@ -963,7 +961,11 @@ static err_t check_seen(struct vctx *c, json_t *o)
 
 static err_t check_indicator(struct vctx *c, json_t *o)
 {
-	/* §4.7: valid_until MUST be greater than valid_from. */
+	/*
+	 * §4.7: valid_until MUST be greater than valid_from.
+	 * NEEDSWORK: patterns of pattern_type "stix" are not parsed against the
+	 * §9 grammar; a malformed STIX pattern is accepted as a string.
+	 */
 	return check_order(c, o, "valid_from", "valid_until", true);
 }
 
@@ -977,14 +979,12 @@ static err_t check_location(struct vctx *c, json_t *o)
 		return fail(c, "'latitude' and 'longitude' must be given together");
 	if (json_object_get(o, "precision") && !lat)
 		return fail(c, "'precision' requires 'latitude' and 'longitude'");
-	if (!json_object_get(o, "region") && !json_object_get(o, "country") &&
-	    !lat)
+	if (!json_object_get(o, "region") && !json_object_get(o, "country") && !lat)
 		return fail(c, "needs 'region', 'country', or 'latitude' and "
-		               "'longitude'");
+			       "'longitude'");
 	if (lat && (json_number_value(lat) < -90.0 || json_number_value(lat) > 90.0))
 		return fail(c, "'latitude' must be between -90 and 90");
-	if (lon &&
-	    (json_number_value(lon) < -180.0 || json_number_value(lon) > 180.0))
+	if (lon && (json_number_value(lon) < -180.0 || json_number_value(lon) > 180.0))
 		return fail(c, "'longitude' must be between -180 and 180");
 	return ERR_OK;
 }
@@ -992,16 +992,14 @@ static err_t check_location(struct vctx *c, json_t *o)
 static err_t check_malware(struct vctx *c, json_t *o)
 {
 	/* §4.11: "For a malware family the name MUST be defined." */
-	if (json_is_true(json_object_get(o, "is_family")) &&
-	    !json_object_get(o, "name"))
+	if (json_is_true(json_object_get(o, "is_family")) && !json_object_get(o, "name"))
 		return fail(c, "missing required property 'name' (is_family is true)");
 	return check_seen(c, o);
 }
 
 static err_t check_malware_analysis(struct vctx *c, json_t *o)
 {
-	if (!json_object_get(o, "result") &&
-	    !json_object_get(o, "analysis_sco_refs"))
+	if (!json_object_get(o, "result") && !json_object_get(o, "analysis_sco_refs"))
 		return fail(c, "needs 'result' or 'analysis_sco_refs'");
 	return ERR_OK;
 }
@@ -1027,19 +1025,19 @@ static err_t check_observed_data(struct vctx *c, json_t *o)
 	if (!objects == !refs)
 		return fail(c, "needs exactly one of 'objects' and 'object_refs'");
 	if (objects) {
-		json_object_foreach(objects, k, v) {
-			if (!json_is_object(v) ||
-			    !json_is_string(json_object_get(v, "type"))) {
+		json_object_foreach(objects, k, v)
+		{
+			if (!json_is_object(v) || !json_is_string(json_object_get(v, "type"))) {
 				char key[72];
 				printable(k, key);
-				return fail(c, "'objects.%s' must be an object with a 'type'",
-				            key);
+				return fail(c, "'objects.%s' must be an object with a 'type'", key);
 			}
 		}
 		return ERR_OK;
 	}
 	/* "object_refs MUST contain at least one SCO reference". */
-	json_array_foreach(refs, i, v) {
+	json_array_foreach(refs, i, v)
+	{
 		char t[STIX_TYPE_MAX];
 		const struct tdef *d;
 
@@ -1050,21 +1048,19 @@ static err_t check_observed_data(struct vctx *c, json_t *o)
 	}
 	if (!sco)
 		return fail(c, "'object_refs' must refer to at least one "
-		               "cyber-observable object");
+			       "cyber-observable object");
 	return ERR_OK;
 }
 
 static err_t check_opinion(struct vctx *c, json_t *o)
 {
 	static const char *const opinion_enum[] = {
-		"strongly-disagree", "disagree", "neutral", "agree", "strongly-agree",
-		NULL,
+		"strongly-disagree", "disagree", "neutral", "agree", "strongly-agree", NULL,
 	};
 	char v[72];
 
 	/* §10.18 opinion-enum. */
-	if (!in_list(json_string_value(json_object_get(o, "opinion")),
-	             opinion_enum)) {
+	if (!in_list(json_string_value(json_object_get(o, "opinion")), opinion_enum)) {
 		printable(json_string_value(json_object_get(o, "opinion")), v);
 		return fail(c, "'opinion' '%s' is not in opinion-enum", v);
 	}
@@ -1072,12 +1068,11 @@ static err_t check_opinion(struct vctx *c, json_t *o)
 }
 
 /* Not SDOs or SCOs: what an SRO may not point at (§5.1). */
-#define NOT_ENDPOINT \
-	"relationship|sighting|bundle|language-content|marking-definition|" \
+#define NOT_ENDPOINT                                                                               \
+	"relationship|sighting|bundle|language-content|marking-definition|"                        \
 	"extension-definition"
 
-static err_t check_endpoint(struct vctx *c, json_t *o, const char *name,
-                            const char *what)
+static err_t check_endpoint(struct vctx *c, json_t *o, const char *name, const char *what)
 {
 	char t[STIX_TYPE_MAX];
 
@@ -1098,7 +1093,7 @@ static err_t check_relationship(struct vctx *c, json_t *o)
 	for (const char *p = rt; *p; p++)
 		if (!is_lower_alnum(*p) && *p != '-')
 			return fail(c, "'relationship_type' may only contain a-z, 0-9 "
-			               "and '-'");
+				       "and '-'");
 	rc = check_endpoint(c, o, "source_ref", "an SDO or SCO");
 	if (!rc)
 		rc = check_endpoint(c, o, "target_ref", "an SDO or SCO");
@@ -1127,7 +1122,10 @@ static err_t check_sighting(struct vctx *c, json_t *o)
 static err_t check_artifact(struct vctx *c, json_t *o)
 {
 	static const char *const enc_enum[] = {
-		"AES-256-GCM", "ChaCha20-Poly1305", "mime-type-indicated", NULL,
+		"AES-256-GCM",
+		"ChaCha20-Poly1305",
+		"mime-type-indicated",
+		NULL,
 	};
 	json_t *bin = json_object_get(o, "payload_bin");
 	json_t *url = json_object_get(o, "url");
@@ -1142,7 +1140,7 @@ static err_t check_artifact(struct vctx *c, json_t *o)
 		return fail(c, "'decryption_key' requires 'encryption_algorithm'");
 	if (alg && !in_list(json_string_value(alg), enc_enum))
 		return fail(c, "'encryption_algorithm' is not in "
-		               "encryption-algorithm-enum");
+			       "encryption-algorithm-enum");
 	return ERR_OK;
 }
 
@@ -1157,17 +1155,20 @@ static err_t check_email_message(struct vctx *c, json_t *o)
 	/* §6.6.1: body only when not multipart, body_multipart only when so. */
 	if (multi && json_object_get(o, "body"))
 		return fail(c, "'body' must not be present when 'is_multipart' is "
-		               "true");
+			       "true");
 	if (!multi && parts)
 		return fail(c, "'body_multipart' must not be present when "
-		               "'is_multipart' is false");
-	json_array_foreach(parts, i, v) {
+			       "'is_multipart' is false");
+	json_array_foreach(parts, i, v)
+	{
 		json_t *raw = json_object_get(v, "body_raw_ref");
 		char what[64];
 
 		if (!json_object_get(v, "body") && !raw)
-			return fail(c, "'body_multipart[%zu]' needs 'body' or "
-			               "'body_raw_ref'", i);
+			return fail(c,
+				    "'body_multipart[%zu]' needs 'body' or "
+				    "'body_raw_ref'",
+				    i);
 		snprintf(what, sizeof(what), "'body_multipart[%zu].body_raw_ref'", i);
 		if (raw && (rc = check_ref(c, what, raw, "artifact|file")))
 			return rc;
@@ -1190,8 +1191,7 @@ static err_t check_network_traffic(struct vctx *c, json_t *o)
 	/* §6.12: protocols and at least one of src_ref or dst_ref. */
 	if (!json_object_get(o, "src_ref") && !json_object_get(o, "dst_ref"))
 		return fail(c, "needs 'src_ref' or 'dst_ref'");
-	if (json_is_true(json_object_get(o, "is_active")) &&
-	    json_object_get(o, "end"))
+	if (json_is_true(json_object_get(o, "is_active")) && json_object_get(o, "end"))
 		return fail(c, "'end' must not be present when 'is_active' is true");
 	rc = check_int_range(c, o, "src_port", 0, 65535);
 	if (!rc)
@@ -1208,15 +1208,21 @@ static err_t check_network_traffic(struct vctx *c, json_t *o)
 static err_t check_not_bare(struct vctx *c, json_t *o, bool ext_counts)
 {
 	static const char *const sco_common[] = {
-		"type", "id", "spec_version", "object_marking_refs",
-		"granular_markings", "defanged", "extensions", NULL,
+		"type",
+		"id",
+		"spec_version",
+		"object_marking_refs",
+		"granular_markings",
+		"defanged",
+		"extensions",
+		NULL,
 	};
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(o, k, v) {
-		if (!in_list(k, sco_common) ||
-		    (ext_counts && strcmp(k, "extensions") == 0))
+	json_object_foreach(o, k, v)
+	{
+		if (!in_list(k, sco_common) || (ext_counts && strcmp(k, "extensions") == 0))
 			return ERR_OK;
 	}
 	return fail(c, "needs at least one property besides the common ones");
@@ -1237,7 +1243,8 @@ static err_t check_windows_registry_key(struct vctx *c, json_t *o)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(o, "values"), i, v) {
+	json_array_foreach(json_object_get(o, "values"), i, v)
+	{
 		if (json_object_size(v) == 0)
 			return fail(c, "'values[%zu]' needs at least one property", i);
 	}
@@ -1262,8 +1269,7 @@ static const struct tlp_id tlp2[] = {
 	{"clear", "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"},
 	{"green", "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"},
 	{"amber", "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"},
-	{"amber+strict",
-	 "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"},
+	{"amber+strict", "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"},
 	{"red", "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"},
 	{NULL, NULL},
 };
@@ -1278,8 +1284,7 @@ static const struct tlp_id *tlp_by_id(const struct tlp_id *t, const char *id)
 	return NULL;
 }
 
-static const struct tlp_id *tlp_by_level(const struct tlp_id *t,
-                                         const char *level)
+static const struct tlp_id *tlp_by_level(const struct tlp_id *t, const char *level)
 {
 	for (; level && t->level; t++)
 		if (strcmp(t->level, level) == 0)
@@ -1318,7 +1323,7 @@ static err_t check_marking_definition(struct vctx *c, json_t *o)
 	/* §7.2.1: definition_type and definition unless extensions is there. */
 	if (!ext && !dtype)
 		return fail(c, "missing required property 'definition_type' "
-		               "(no 'extensions')");
+			       "(no 'extensions')");
 	if (dtype && !def)
 		return fail(c, "missing required property 'definition'");
 	if (def && !dtype)
@@ -1330,7 +1335,7 @@ static err_t check_marking_definition(struct vctx *c, json_t *o)
 	if (dt && strcmp(dt, "statement") == 0 &&
 	    !json_is_string(json_object_get(def, "statement")))
 		return fail(c, "statement marking needs a string "
-		               "'definition.statement'");
+			       "'definition.statement'");
 	/*
 	 * §7.2.1.4: the four TLP 1.0 markings are fixed objects, and "other
 	 * instances of tlp-marking MUST NOT be used or created". AMBER+STRICT,
@@ -1342,7 +1347,7 @@ static err_t check_marking_definition(struct vctx *c, json_t *o)
 		t = tlp1_named(lvl);
 		if (!t && !(lvl && strcasecmp(lvl, "amber+strict") == 0))
 			return fail(c, "'definition.tlp' must be white, green, amber or "
-			               "red");
+				       "red");
 		if (t && strcasecmp(t->id, id) != 0)
 			return fail(c, "TLP:%s must have the id %s", t->level, t->id);
 	}
@@ -1354,26 +1359,22 @@ static err_t check_marking_definition(struct vctx *c, json_t *o)
 
 		if (!lvl)
 			lvl = json_object_get(def, "TLP");
-		if (!dt || strcasecmp(dt, "tlp") != 0 ||
-		    tlp1_named(json_string_value(lvl)) != t)
+		if (!dt || strcasecmp(dt, "tlp") != 0 || tlp1_named(json_string_value(lvl)) != t)
 			return fail(c, "%s is TLP:%s and must say so", id, t->level);
 	}
 
 	/* The OASIS TLP 2.0 extension and its five marking objects. */
 	if (tlp2ext) {
-		const char *lvl =
-			json_string_value(json_object_get(tlp2ext, "tlp_2_0"));
+		const char *lvl = json_string_value(json_object_get(tlp2ext, "tlp_2_0"));
 		if (!tlp_by_level(tlp2, lvl))
 			return fail(c, "'tlp_2_0' must be clear, green, amber, "
-			               "amber+strict or red");
+				       "amber+strict or red");
 	}
 	t = tlp_by_id(tlp2, id);
 	if (t) {
-		const char *lvl =
-			json_string_value(json_object_get(tlp2ext, "tlp_2_0"));
+		const char *lvl = json_string_value(json_object_get(tlp2ext, "tlp_2_0"));
 		if (!lvl || strcmp(lvl, t->level) != 0)
-			return fail(c, "%s is TLP:%s (TLP 2.0) and must say so", id,
-			            t->level);
+			return fail(c, "%s is TLP:%s (TLP 2.0) and must say so", id, t->level);
 	}
 	return ERR_OK;
 }
@@ -1385,7 +1386,8 @@ static err_t check_language_content(struct vctx *c, json_t *o)
 	char key[72];
 
 	/* §7.1: contents maps RFC 5646 language codes to property dictionaries. */
-	json_object_foreach(json_object_get(o, "contents"), k, v) {
+	json_object_foreach(json_object_get(o, "contents"), k, v)
+	{
 		printable(k, key);
 		if (!lang_valid(k))
 			return fail(c, "'contents' key '%s' is not a language code", key);
@@ -1396,8 +1398,7 @@ static err_t check_language_content(struct vctx *c, json_t *o)
 }
 
 static const char *const extension_type_enum[] = {
-	"new-sdo", "new-sco", "new-sro", "property-extension",
-	"toplevel-property-extension", NULL,
+	"new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension", NULL,
 };
 
 static err_t check_extension_definition(struct vctx *c, json_t *o)
@@ -1410,23 +1411,29 @@ static err_t check_extension_definition(struct vctx *c, json_t *o)
 	char s[72];
 
 	/* §7.3.1 and §10.5 extension-type-enum. */
-	json_array_foreach(types, i, v) {
+	json_array_foreach(types, i, v)
+	{
 		if (!in_list(json_string_value(v), extension_type_enum)) {
 			printable(json_string_value(v), s);
-			return fail(c, "'extension_types[%zu]' '%s' is not in "
-			               "extension-type-enum", i, s);
+			return fail(c,
+				    "'extension_types[%zu]' '%s' is not in "
+				    "extension-type-enum",
+				    i, s);
 		}
 		if (strcmp(json_string_value(v), "toplevel-property-extension") == 0)
 			toplevel = true;
 	}
 	if (props && !toplevel)
 		return fail(c, "'extension_properties' requires extension type "
-		               "toplevel-property-extension");
-	json_array_foreach(props, i, v) {
+			       "toplevel-property-extension");
+	json_array_foreach(props, i, v)
+	{
 		if (!prop_name_valid(json_string_value(v))) {
 			printable(json_string_value(v), s);
-			return fail(c, "'extension_properties[%zu]' '%s' is not a valid "
-			               "property name", i, s);
+			return fail(c,
+				    "'extension_properties[%zu]' '%s' is not a valid "
+				    "property name",
+				    i, s);
 		}
 	}
 	return ERR_OK;
@@ -1473,15 +1480,12 @@ static const struct tdef tdefs[] = {
 	{"software", C_SCO, p_software, NULL},
 	{"url", C_SCO, p_url, NULL},
 	{"user-account", C_SCO, p_user_account, check_sco_not_bare},
-	{"windows-registry-key", C_SCO, p_windows_registry_key,
-	 check_windows_registry_key},
+	{"windows-registry-key", C_SCO, p_windows_registry_key, check_windows_registry_key},
 	{"x509-certificate", C_SCO, p_x509_certificate, check_sco_not_bare},
 	/* §7 STIX Meta Objects */
-	{"marking-definition", C_MARKING, p_marking_definition,
-	 check_marking_definition},
+	{"marking-definition", C_MARKING, p_marking_definition, check_marking_definition},
 	{"language-content", C_LANG, p_language_content, check_language_content},
-	{"extension-definition", C_EXTDEF, p_extension_definition,
-	 check_extension_definition},
+	{"extension-definition", C_EXTDEF, p_extension_definition, check_extension_definition},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -1497,6 +1501,7 @@ static const struct tdef *tdef_find(const char *type)
 /* Predefined extensions (§6.7.2-§6.7.6, §6.12.2-§6.12.5, §6.13.2-§6.13.3, */
 /* §6.16.2)                                                               */
 
+/* clang-format off */
 static const struct prop x_archive[] = {
 	{"contains_refs", P_REFS, true, "file|directory"},
 	{"comment", P_STR, false, NULL},
@@ -1627,6 +1632,7 @@ static const struct xdef xdefs[] = {
 	{"unix-account-ext", "user-account", x_unix_account},
 	{NULL, NULL, NULL},
 };
+/* clang-format on */
 
 static err_t check_extensions(struct vctx *c, json_t *o, const char *type)
 {
@@ -1640,7 +1646,8 @@ static err_t check_extensions(struct vctx *c, json_t *o, const char *type)
 		return ERR_OK;
 	if (!json_is_object(ext) || json_object_size(ext) == 0)
 		return fail(c, "'extensions' must be a non-empty dictionary");
-	json_object_foreach(ext, k, v) {
+	json_object_foreach(ext, k, v)
+	{
 		const struct xdef *x;
 
 		printable(k, key);
@@ -1650,17 +1657,20 @@ static err_t check_extensions(struct vctx *c, json_t *o, const char *type)
 			json_t *et = json_object_get(v, "extension_type");
 
 			if (!stix_id_valid(k, "extension-definition"))
-				return fail(c, "extension key '%s' is not a valid "
-				               "extension-definition identifier", key);
+				return fail(c,
+					    "extension key '%s' is not a valid "
+					    "extension-definition identifier",
+					    key);
 			/* §3.2: "When this extension facility is used the
 			 * extension_type property MUST be present." */
 			if (!et)
-				return fail(c, "extension '%s' is missing 'extension_type'",
-				            key);
+				return fail(c, "extension '%s' is missing 'extension_type'", key);
 			if (!in_list(json_string_value(et) ? json_string_value(et) : "",
-			             extension_type_enum))
-				return fail(c, "extension '%s' has an 'extension_type' not in "
-				               "extension-type-enum", key);
+				     extension_type_enum))
+				return fail(c,
+					    "extension '%s' has an 'extension_type' not in "
+					    "extension-type-enum",
+					    key);
 			continue;
 		}
 		for (x = xdefs; x->name; x++)
@@ -1669,7 +1679,7 @@ static err_t check_extensions(struct vctx *c, json_t *o, const char *type)
 		if (x->name) {
 			if (strcmp(x->type, type) != 0)
 				return fail(c, "'%s' is an extension of %s, not of %s", key,
-				            x->type, type);
+					    x->type, type);
 			snprintf(prefix, sizeof(prefix), "extensions.%s.", x->name);
 			rc = check_props(c, v, x->props, prefix);
 			if (rc)
@@ -1678,9 +1688,11 @@ static err_t check_extensions(struct vctx *c, json_t *o, const char *type)
 		}
 		/* §11.3: deprecated custom object extensions, named like types. */
 		if (!type_valid_n(k, strlen(k)))
-			return fail(c, "extension key '%s' is neither an "
-			               "extension-definition id nor a valid extension "
-			               "name", key);
+			return fail(c,
+				    "extension key '%s' is neither an "
+				    "extension-definition id nor a valid extension "
+				    "name",
+				    key);
 	}
 	return ERR_OK;
 }
@@ -1735,7 +1747,8 @@ static err_t check_granular_markings(struct vctx *c, json_t *o)
 		return ERR_OK;
 	if (!json_is_array(gm) || json_array_size(gm) == 0)
 		return fail(c, "'granular_markings' must be a non-empty list");
-	json_array_foreach(gm, i, m) {
+	json_array_foreach(gm, i, m)
+	{
 		json_t *ref = json_object_get(m, "marking_ref");
 		json_t *lang = json_object_get(m, "lang");
 
@@ -1743,32 +1756,42 @@ static err_t check_granular_markings(struct vctx *c, json_t *o)
 			return fail(c, "'granular_markings[%zu]' must be an object", i);
 		/* §7.2.3.1: one and only one of marking_ref and lang. */
 		if (!ref == !lang)
-			return fail(c, "'granular_markings[%zu]' needs exactly one of "
-			               "'marking_ref' and 'lang'", i);
+			return fail(c,
+				    "'granular_markings[%zu]' needs exactly one of "
+				    "'marking_ref' and 'lang'",
+				    i);
 		if (ref) {
-			snprintf(what, sizeof(what), "'granular_markings[%zu].marking_ref'",
-			         i);
+			snprintf(what, sizeof(what), "'granular_markings[%zu].marking_ref'", i);
 			rc = check_ref(c, what, ref, "marking-definition");
 			if (rc)
 				return rc;
 		} else if (!json_is_string(lang) || !lang_valid(json_string_value(lang))) {
-			return fail(c, "'granular_markings[%zu].lang' must be an RFC 5646 "
-			               "language code", i);
+			return fail(c,
+				    "'granular_markings[%zu].lang' must be an RFC 5646 "
+				    "language code",
+				    i);
 		}
 		sel = json_object_get(m, "selectors");
 		if (!json_is_array(sel) || json_array_size(sel) == 0)
-			return fail(c, "'granular_markings[%zu].selectors' must be a "
-			               "non-empty list of strings", i);
-		json_array_foreach(sel, j, s) {
+			return fail(c,
+				    "'granular_markings[%zu].selectors' must be a "
+				    "non-empty list of strings",
+				    i);
+		json_array_foreach(sel, j, s)
+		{
 			if (!json_is_string(s))
-				return fail(c, "'granular_markings[%zu].selectors[%zu]' must "
-				               "be a string", i, j);
+				return fail(c,
+					    "'granular_markings[%zu].selectors[%zu]' must "
+					    "be a string",
+					    i, j);
 			/* "Selectors MUST refer to properties or list items that are
 			 * actually present on the marked object." */
 			if (!selector_resolves(o, json_string_value(s))) {
 				printable(json_string_value(s), text);
-				return fail(c, "selector '%s' does not select anything in "
-				               "this object", text);
+				return fail(c,
+					    "selector '%s' does not select anything in "
+					    "this object",
+					    text);
 			}
 		}
 	}
@@ -1777,6 +1800,7 @@ static err_t check_granular_markings(struct vctx *c, json_t *o)
 
 static err_t check_external_references(struct vctx *c, json_t *o)
 {
+	/* clang-format off */
 	static const struct prop x_extref[] = {
 		{"source_name", P_STR, true, NULL},
 		{"description", P_STR, false, NULL},
@@ -1785,6 +1809,7 @@ static err_t check_external_references(struct vctx *c, json_t *o)
 		{"external_id", P_STR, false, NULL},
 		{NULL, 0, false, NULL},
 	};
+	/* clang-format on */
 	json_t *refs = json_object_get(o, "external_references");
 	json_t *r;
 	size_t i;
@@ -1795,7 +1820,8 @@ static err_t check_external_references(struct vctx *c, json_t *o)
 		return ERR_OK;
 	if (!json_is_array(refs) || json_array_size(refs) == 0)
 		return fail(c, "'external_references' must be a non-empty list");
-	json_array_foreach(refs, i, r) {
+	json_array_foreach(refs, i, r)
+	{
 		if (!json_is_object(r))
 			return fail(c, "'external_references[%zu]' must be an object", i);
 		snprintf(prefix, sizeof(prefix), "external_references[%zu].", i);
@@ -1803,17 +1829,19 @@ static err_t check_external_references(struct vctx *c, json_t *o)
 		if (rc)
 			return rc;
 		/* §2.5.2: besides source_name, description, url or external_id. */
-		if (!json_object_get(r, "description") &&
-		    !json_object_get(r, "url") && !json_object_get(r, "external_id"))
-			return fail(c, "'external_references[%zu]' needs 'description', "
-			               "'url' or 'external_id'", i);
+		if (!json_object_get(r, "description") && !json_object_get(r, "url") &&
+		    !json_object_get(r, "external_id"))
+			return fail(c,
+				    "'external_references[%zu]' needs 'description', "
+				    "'url' or 'external_id'",
+				    i);
 	}
 	return ERR_OK;
 }
 
 /* The object's versioning timestamps, §3.2 and §3.6. */
-static err_t check_versioning(struct vctx *c, json_t *o, bool need_created,
-                              bool need_modified, struct stix_meta *meta)
+static err_t check_versioning(struct vctx *c, json_t *o, bool need_created, bool need_modified,
+			      struct stix_meta *meta)
 {
 	static const char *const names[2] = {"created", "modified"};
 	bool need[2] = {need_created, need_modified};
@@ -1830,17 +1858,17 @@ static err_t check_versioning(struct vctx *c, json_t *o, bool need_created,
 			continue;
 		}
 		if (!get_ts(v, at[i], &frac))
-			return fail(c, "'%s' must be an RFC 3339 UTC timestamp "
-			               "(YYYY-MM-DDTHH:MM:SS.sssZ)", names[i]);
+			return fail(c,
+				    "'%s' must be an RFC 3339 UTC timestamp "
+				    "(YYYY-MM-DDTHH:MM:SS.sssZ)",
+				    names[i]);
 		/* "The minimum precision MUST be milliseconds." */
 		if (frac < 3)
-			return fail(c, "'%s' must have at least millisecond precision",
-			            names[i]);
+			return fail(c, "'%s' must have at least millisecond precision", names[i]);
 		*has[i] = true;
 	}
 	/* §3.6.1: modified MUST NOT be earlier than created. */
-	if (meta->has_created && meta->has_modified &&
-	    meta->modified < meta->created)
+	if (meta->has_created && meta->has_modified && meta->modified < meta->created)
 		return fail(c, "'modified' is before 'created'");
 	if (meta->has_modified || meta->has_created) {
 		meta->has_version = true;
@@ -1849,6 +1877,7 @@ static err_t check_versioning(struct vctx *c, json_t *o, bool need_created,
 	return ERR_OK;
 }
 
+/* clang-format off */
 static const struct prop p_common[] = {
 	{"created_by_ref", P_REF, false, "identity"},
 	{"revoked", P_BOOL, false, NULL},
@@ -1859,6 +1888,7 @@ static const struct prop p_common[] = {
 	{"defanged", P_BOOL, false, NULL},
 	{NULL, 0, false, NULL},
 };
+/* clang-format on */
 
 /*
  * Whether a custom object (§11.2, or a new-sco of §7.3) is an observable:
@@ -1871,7 +1901,8 @@ static bool custom_is_sco(json_t *o)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(ext, k, v) {
+	json_object_foreach(ext, k, v)
+	{
 		const char *et = json_string_value(json_object_get(v, "extension_type"));
 		if (et && strcmp(et, "new-sco") == 0)
 			return true;
@@ -1906,8 +1937,10 @@ static err_t validate(struct vctx *c, json_t *o, struct stix_meta *meta)
 		return fail(c, "missing required property 'type'");
 	if (!type || !stix_type_valid(type)) {
 		printable(type ? type : "", name);
-		return fail(c, "'type' must be a valid type name (3-250 characters "
-		               "a-z, 0-9, '-'), not '%s'", name);
+		return fail(c,
+			    "'type' must be a valid type name (3-250 characters "
+			    "a-z, 0-9, '-'), not '%s'",
+			    name);
 	}
 	memcpy(meta->type, type, strlen(type) + 1);
 	c->type = meta->type;
@@ -1929,16 +1962,14 @@ static err_t validate(struct vctx *c, json_t *o, struct stix_meta *meta)
 	if (!sv && !sco)
 		return fail(c, "missing required property 'spec_version'");
 	if (sv) {
-		meta_copy(meta->spec_version, sizeof(meta->spec_version),
-		          json_string_value(sv));
+		meta_copy(meta->spec_version, sizeof(meta->spec_version), json_string_value(sv));
 		if (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1") != 0) {
 			printable(json_string_value(sv) ? json_string_value(sv) : "", name);
 			return fail(c, "'spec_version' must be \"2.1\", not '%s'", name);
 		}
 	}
 
-	rc = check_versioning(c, o, !sco, !sco && (!def || (def->cat != C_MARKING)),
-	                      meta);
+	rc = check_versioning(c, o, !sco, !sco && (!def || (def->cat != C_MARKING)), meta);
 	if (rc)
 		return rc;
 	if (def && def->cat == C_EXTDEF && !json_object_get(o, "created_by_ref"))
@@ -1947,8 +1978,7 @@ static err_t validate(struct vctx *c, json_t *o, struct stix_meta *meta)
 	rc = check_props(c, o, p_common, "");
 	if (rc)
 		return rc;
-	if (json_object_get(o, "confidence") &&
-	    (rc = check_int_range(c, o, "confidence", 0, 100)))
+	if (json_object_get(o, "confidence") && (rc = check_int_range(c, o, "confidence", 0, 100)))
 		return rc;
 	if (json_object_get(o, "lang") &&
 	    !lang_valid(json_string_value(json_object_get(o, "lang"))))
@@ -1956,7 +1986,7 @@ static err_t validate(struct vctx *c, json_t *o, struct stix_meta *meta)
 	/* §3.2: defanged "MUST NOT be used on any STIX Objects other than SCOs". */
 	if (!sco && json_object_get(o, "defanged"))
 		return fail(c, "'defanged' is only allowed on cyber-observable "
-		               "objects");
+			       "objects");
 	rc = check_external_references(c, o);
 	if (!rc)
 		rc = check_granular_markings(c, o);
@@ -1977,12 +2007,20 @@ static err_t validate(struct vctx *c, json_t *o, struct stix_meta *meta)
 			return rc;
 	}
 
-	/* §7.3.2.1, §11.1: any other property name is a-z, 0-9, _ (3-250). */
-	json_object_foreach(o, k, v) {
+	/*
+	 * §7.3.2.1, §11.1: any other property name is a-z, 0-9, _ (3-250).
+	 * The §3.8 reserved names (severity, action, ...) are not refused:
+	 * OpenCTI exports incidents with "severity", and the policy layer does
+	 * not read them.
+	 */
+	json_object_foreach(o, k, v)
+	{
 		if (strcmp(k, "id") != 0 && !prop_name_valid(k)) {
 			printable(k, name);
-			return fail(c, "property name '%s' is not valid (3-250 "
-			               "characters a-z, 0-9, '_')", name);
+			return fail(c,
+				    "property name '%s' is not valid (3-250 "
+				    "characters a-z, 0-9, '_')",
+				    name);
 		}
 	}
 	return ERR_OK;
@@ -2001,15 +2039,15 @@ static bool too_deep(json_t *v, size_t depth, size_t max)
 	if (depth > max)
 		return true;
 	if (json_is_object(v)) {
-		json_object_foreach(v, k, x) {
-			if ((json_is_object(x) || json_is_array(x)) &&
-			    too_deep(x, depth + 1, max))
+		json_object_foreach(v, k, x)
+		{
+			if ((json_is_object(x) || json_is_array(x)) && too_deep(x, depth + 1, max))
 				return true;
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x) {
-			if ((json_is_object(x) || json_is_array(x)) &&
-			    too_deep(x, depth + 1, max))
+		json_array_foreach(v, i, x)
+		{
+			if ((json_is_object(x) || json_is_array(x)) && too_deep(x, depth + 1, max))
 				return true;
 		}
 	}
@@ -2027,8 +2065,7 @@ static void recover_meta(const char *p, size_t len, struct stix_meta *meta)
 		meta_copy(meta->type, sizeof(meta->type), buf);
 }
 
-static void describe_json_error(const json_error_t *e, size_t max_depth,
-                                char msg[STIX_MSG_MAX])
+static void describe_json_error(const json_error_t *e, size_t max_depth, char msg[STIX_MSG_MAX])
 {
 	char key[72];
 
@@ -2039,8 +2076,10 @@ static void describe_json_error(const json_error_t *e, size_t max_depth,
 		size_t n;
 
 		if (!q) {
-			snprintf(msg, STIX_MSG_MAX, "invalid JSON at byte %d: duplicate "
-			         "object key", e->position);
+			snprintf(msg, STIX_MSG_MAX,
+				 "invalid JSON at byte %d: duplicate "
+				 "object key",
+				 e->position);
 			return;
 		}
 		q += 7;
@@ -2052,20 +2091,20 @@ static void describe_json_error(const json_error_t *e, size_t max_depth,
 		for (size_t i = 0; i < n; i++)
 			key[i] = (q[i] >= 0x20 && q[i] < 0x7f) ? q[i] : '?';
 		key[n] = '\0';
-		snprintf(msg, STIX_MSG_MAX, "invalid JSON at byte %d: duplicate "
-		         "object key '%s'", e->position, key);
+		snprintf(msg, STIX_MSG_MAX,
+			 "invalid JSON at byte %d: duplicate "
+			 "object key '%s'",
+			 e->position, key);
 		return;
 	}
 	case json_error_invalid_utf8:
 		snprintf(msg, STIX_MSG_MAX, "invalid UTF-8 at byte %d", e->position);
 		return;
 	case json_error_stack_overflow:
-		snprintf(msg, STIX_MSG_MAX, "object nesting deeper than %zu",
-		         max_depth);
+		snprintf(msg, STIX_MSG_MAX, "object nesting deeper than %zu", max_depth);
 		return;
 	default:
-		snprintf(msg, STIX_MSG_MAX, "invalid JSON at byte %d: %s",
-		         e->position, e->text);
+		snprintf(msg, STIX_MSG_MAX, "invalid JSON at byte %d: %s", e->position, e->text);
 		/* jansson quotes the input near the error: keep one ASCII line. */
 		for (char *q = msg; *q; q++)
 			if (*q < 0x20 || *q >= 0x7f)
@@ -2074,9 +2113,8 @@ static void describe_json_error(const json_error_t *e, size_t max_depth,
 	}
 }
 
-err_t stix_object_check(const char *p, size_t len,
-                        const struct stix_limits *lim, json_t **out,
-                        struct stix_meta *meta, char msg[STIX_MSG_MAX])
+err_t stix_object_check(const char *p, size_t len, const struct stix_limits *lim, json_t **out,
+			struct stix_meta *meta, char msg[STIX_MSG_MAX])
 {
 	struct vctx c = {"object", msg};
 	json_error_t jerr;
@@ -2090,8 +2128,10 @@ err_t stix_object_check(const char *p, size_t len,
 
 	if (len > lim->max_object_bytes) {
 		recover_meta(p, len, meta);
-		snprintf(msg, STIX_MSG_MAX, "object is %zu bytes, above the limit of "
-		         "%zu", len, lim->max_object_bytes);
+		snprintf(msg, STIX_MSG_MAX,
+			 "object is %zu bytes, above the limit of "
+			 "%zu",
+			 len, lim->max_object_bytes);
 		return ERR_TOOBIG;
 	}
 	/*
@@ -2114,18 +2154,17 @@ err_t stix_object_check(const char *p, size_t len,
 	}
 	if (too_deep(root, 1, lim->max_depth)) {
 		meta_copy(meta->id, sizeof(meta->id),
-		          json_string_value(json_object_get(root, "id")));
+			  json_string_value(json_object_get(root, "id")));
 		meta_copy(meta->type, sizeof(meta->type),
-		          json_string_value(json_object_get(root, "type")));
-		snprintf(msg, STIX_MSG_MAX, "object nesting deeper than %zu",
-		         lim->max_depth);
+			  json_string_value(json_object_get(root, "type")));
+		snprintf(msg, STIX_MSG_MAX, "object nesting deeper than %zu", lim->max_depth);
 		rc = ERR_INVALID;
 		goto out;
 	}
 	rc = validate(&c, root, meta);
 	if (rc) {
 		meta_copy(meta->type, sizeof(meta->type),
-		          json_string_value(json_object_get(root, "type")));
+			  json_string_value(json_object_get(root, "type")));
 		goto out;
 	}
 	if (out) {

@@ -24,15 +24,15 @@
 
 /* STIX 2.1 §3.1: a type is 3..250 characters; an id is type "--" UUID. */
 #define STIX_TYPE_MAX 251
-#define STIX_ID_MAX (STIX_TYPE_MAX + 2 + 36 + 1)
+#define STIX_ID_MAX   (STIX_TYPE_MAX + 2 + 36 + 1)
 
 /* Room for a precise failure message. */
 #define STIX_MSG_MAX 256
 
 struct stix_limits {
 	size_t max_object_bytes; /* one object's serialised size */
-	size_t max_depth;        /* nesting of arrays and objects inside one object */
-	size_t max_objects;      /* elements of one envelope's "objects" array */
+	size_t max_depth;	 /* nesting of arrays and objects inside one object */
+	size_t max_objects;	 /* elements of one envelope's "objects" array */
 };
 
 /* The defaults: 1 MiB per object, depth 32, 100,000 objects per envelope. */
@@ -60,18 +60,16 @@ enum stix_envelope_kind { STIX_ENVELOPE, STIX_BUNDLE };
  * ERR_INVALID (or ERR_TOOBIG when max_objects is passed, ERR_NOMEM), writes a
  * one-line reason into msg, and leaves *spans NULL and *n 0.
  */
-err_t stix_envelope_split(const char *body, size_t len,
-                          const struct stix_limits *lim,
-                          struct stix_span **spans, size_t *n,
-                          enum stix_envelope_kind *kind,
-                          char msg[STIX_MSG_MAX]);
+err_t stix_envelope_split(const char *body, size_t len, const struct stix_limits *lim,
+			  struct stix_span **spans, size_t *n, enum stix_envelope_kind *kind,
+			  char msg[STIX_MSG_MAX]);
 
 struct stix_meta {
-	char id[STIX_ID_MAX];          /* "" when unknown */
-	char type[STIX_TYPE_MAX];      /* "" when unknown */
-	char spec_version[16];         /* "" when absent */
+	char id[STIX_ID_MAX];	  /* "" when unknown */
+	char type[STIX_TYPE_MAX]; /* "" when unknown */
+	char spec_version[16];	  /* "" when absent */
 	bool has_created, has_modified;
-	int64_t created, modified;     /* microseconds since the epoch, UTC */
+	int64_t created, modified; /* microseconds since the epoch, UTC */
 	/*
 	 * The TAXII version (TAXII 2.1 §3.4: modified, else created); false for
 	 * objects with neither (SCOs), whose version the server chooses.
@@ -93,9 +91,8 @@ struct stix_meta {
  * required property 'pattern'"), fills meta->id / meta->type as far as they
  * could be read (so that a failure can name its object), and sets *out NULL.
  */
-err_t stix_object_check(const char *p, size_t len,
-                        const struct stix_limits *lim, json_t **out,
-                        struct stix_meta *meta, char msg[STIX_MSG_MAX]);
+err_t stix_object_check(const char *p, size_t len, const struct stix_limits *lim, json_t **out,
+			struct stix_meta *meta, char msg[STIX_MSG_MAX]);
 
 /*
  * Whether s is a valid STIX 2.1 identifier "type--UUID" (§2.9): a valid type
@@ -118,7 +115,6 @@ bool stix_type_valid(const char *s);
  * value is not a string that fits. Implemented in envelope.c, which owns the
  * byte scanner.
  */
-bool stix_scan_member_string(const char *p, size_t len, const char *key,
-                             char *out, size_t outsz);
+bool stix_scan_member_string(const char *p, size_t len, const char *key, char *out, size_t outsz);
 
 #endif

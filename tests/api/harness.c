@@ -859,6 +859,25 @@ bool rk_is_micro_ts(const char *s)
 	return true;
 }
 
+void rk_ts_shift(const char *ts, long delta, char out[64])
+{
+	struct tm tm = {0};
+	char frac[16] = "";
+	long us = 0;
+	sscanf(ts, "%d-%d-%dT%d:%d:%d.%15[0-9]", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	       &tm.tm_min, &tm.tm_sec, frac);
+	/* frac is zero-filled: missing digits count as 0. */
+	for (int i = 0; i < 6; i++)
+		us = us * 10 + (frac[i] ? frac[i] - '0' : 0);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	long long t = (long long)timegm(&tm) * 1000000 + us + delta;
+	time_t secs = (time_t)(t / 1000000);
+	gmtime_r(&secs, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, t % 1000000);
+}
+
 /* ---- STIX ---- */
 
 void rk_uuid4(char out[37])

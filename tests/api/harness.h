@@ -194,6 +194,10 @@ json_t *rk_assert_ok(const struct rk_resp *r);
 /* Whether s is "YYYY-MM-DDTHH:MM:SS.ffffffZ" (exactly six digits). */
 bool rk_is_micro_ts(const char *s);
 
+/* ts ("YYYY-MM-DDTHH:MM:SS[.f]Z") moved by delta microseconds, written in
+ * the six-digit form to out. */
+void rk_ts_shift(const char *ts, long delta, char out[64]);
+
 /* ---- STIX ---- */
 
 /* A fresh version 4 UUID, lower case. */

@@ -83,9 +83,10 @@ static day_t period_end(day_t start, unsigned months)
 static struct term make_term(const struct term_rule *r, unsigned k, day_t start)
 {
 	struct term t;
+	unsigned months = k == 1 || !r->renewal_months ? r->term_months : r->renewal_months;
 	t.number = k;
 	t.start = start;
-	t.end = period_end(start, r->term_months);
+	t.end = period_end(start, months);
 	/* The same day of the month notice_months before the last day, or
 	 * that month's last day when it has none. */
 	t.deadline = term_add_months(t.end, -(int)r->notice_months);

@@ -300,3 +300,140 @@ err_t store_status_purge(struct store_conn *c, int64_t now)
 {
 	return c->be->status_purge(c, now);
 }
+
+err_t store_scope_get_or_add(struct store_conn *c, const struct scope_def *def, int64_t *id)
+{
+	return c->be->scope_get_or_add(c, def, id);
+}
+
+err_t store_scope_members(struct store_conn *c, int64_t scope_id,
+			  err_t (*fn)(void *, int64_t principal), void *ctx)
+{
+	return c->be->scope_members(c, scope_id, fn, ctx);
+}
+
+err_t store_scope_marking_add(struct store_conn *c, const char *stix_id, int64_t org_id,
+			      int64_t scope_id)
+{
+	return c->be->scope_marking_add(c, stix_id, org_id, scope_id);
+}
+
+err_t store_scope_marking_find(struct store_conn *c, const char *stix_id, int64_t *org_id,
+			       int64_t *scope_id)
+{
+	return c->be->scope_marking_find(c, stix_id, org_id, scope_id);
+}
+
+err_t store_agreement_put(struct store_conn *c, struct agreement_row *a, const char *definition,
+			  const struct agreement_member *members, size_t n_members)
+{
+	return c->be->agreement_put(c, a, definition, members, n_members);
+}
+
+err_t store_agreement_get(struct store_conn *c, const char *key, int64_t root_id,
+			  struct agreement_row *a, char **definition)
+{
+	return c->be->agreement_get(c, key, root_id, a, definition);
+}
+
+err_t store_agreement_list(struct store_conn *c, err_t (*fn)(void *, const struct agreement_row *),
+			   void *ctx)
+{
+	return c->be->agreement_list(c, fn, ctx);
+}
+
+err_t store_agreement_members(struct store_conn *c, int64_t agreement_id,
+			      err_t (*fn)(void *, const struct agreement_member *), void *ctx)
+{
+	return c->be->agreement_members(c, agreement_id, fn, ctx);
+}
+
+err_t store_objection_add(struct store_conn *c, int64_t agreement_id, struct objection *o)
+{
+	return c->be->objection_add(c, agreement_id, o);
+}
+
+err_t store_objection_list(struct store_conn *c, int64_t agreement_id,
+			   err_t (*fn)(void *, const struct objection *), void *ctx)
+{
+	return c->be->objection_list(c, agreement_id, fn, ctx);
+}
+
+err_t store_collection_set_defaults(struct store_conn *c, int64_t collection_id, int64_t scope_id,
+				    int category)
+{
+	return c->be->collection_set_defaults(c, collection_id, scope_id, category);
+}
+
+err_t store_collection_defaults(struct store_conn *c, int64_t collection_id, int64_t *scope_id,
+				int *category)
+{
+	return c->be->collection_defaults(c, collection_id, scope_id, category);
+}
+
+err_t store_grant_object_add(struct store_conn *c, struct object_grant *g)
+{
+	return c->be->grant_object_add(c, g);
+}
+
+err_t store_grant_object_revoke(struct store_conn *c, int64_t collection_id, const char *stix_id,
+				int64_t principal)
+{
+	return c->be->grant_object_revoke(c, collection_id, stix_id, principal);
+}
+
+err_t store_grant_object_list(struct store_conn *c, int64_t collection_id, const char *stix_id,
+			      err_t (*fn)(void *, const struct object_grant *), void *ctx)
+{
+	return c->be->grant_object_list(c, collection_id, stix_id, fn, ctx);
+}
+
+err_t store_share_add(struct store_conn *c, struct share_request *r)
+{
+	return c->be->share_add(c, r);
+}
+
+err_t store_share_get(struct store_conn *c, const char *uuid, struct share_request *r)
+{
+	return c->be->share_get(c, uuid, r);
+}
+
+err_t store_share_list(struct store_conn *c, int64_t filed_by_org, int status,
+		       err_t (*fn)(void *, const struct share_request *), void *ctx)
+{
+	return c->be->share_list(c, filed_by_org, status, fn, ctx);
+}
+
+err_t store_share_set_status(struct store_conn *c, int64_t id, int status, int64_t decided)
+{
+	return c->be->share_set_status(c, id, status, decided);
+}
+
+err_t store_share_answer(struct store_conn *c, const struct share_approval *a)
+{
+	return c->be->share_answer(c, a);
+}
+
+err_t store_share_answers(struct store_conn *c, int64_t request_id,
+			  err_t (*fn)(void *, const struct share_approval *), void *ctx)
+{
+	return c->be->share_answers(c, request_id, fn, ctx);
+}
+
+err_t store_audit_append(struct store_conn *c, struct audit_entry *e)
+{
+	if (!c->in_tx)
+		return ERR_INTERNAL;
+	return c->be->audit_append(c, e);
+}
+
+err_t store_audit_list(struct store_conn *c, const struct audit_filter *f,
+		       err_t (*fn)(void *, const struct audit_row *), void *ctx)
+{
+	return c->be->audit_list(c, f, fn, ctx);
+}
+
+err_t store_audit_verify(struct store_conn *c, int64_t *broken, int64_t *n)
+{
+	return c->be->audit_verify(c, broken, n);
+}

@@ -94,6 +94,9 @@ struct obj_row {
 	const char *type;
 	const char *spec_version;
 	int64_t org_id;	  /* provider */
+	int64_t scope_id; /* its audience (0: none beyond the provider) */
+	int tlp;	  /* enum tlp of policy.h */
+	int category;	  /* enum category of policy.h; -1 when none */
 	const char *body; /* exact bytes received; NULL unless asked for */
 	size_t body_len;
 };
@@ -106,6 +109,9 @@ struct obj_put {
 	int64_t version;
 	bool has_version; /* false: the version is the date added */
 	int64_t org_id;
+	int64_t scope_id;
+	int tlp;
+	int category;
 	const char *body;
 	size_t body_len;
 };
@@ -125,7 +131,42 @@ enum {
 	VERSION_LIST = 1 << 3, /* the explicit timestamps in versions[] */
 };
 
+/*
+ * Principals, as scopes and grants name them: an organisation, a user, or a
+ * group of the agreement. Encoded in one integer so that one index serves.
+ */
+#define PRINCIPAL_ORG(id)    ((int64_t)(id)*4)
+#define PRINCIPAL_USER(id)   ((int64_t)(id)*4 + 1)
+#define PRINCIPAL_PARTIES    2
+#define PRINCIPAL_COMMUNITY  6
+#define PRINCIPAL_IS_ORG(p)  ((p) % 4 == 0)
+#define PRINCIPAL_IS_USER(p) ((p) % 4 == 1)
+#define PRINCIPAL_ID(p)	     ((p) / 4)
+
+/* The TLP value of RED in struct obj_put / obj_row (enum tlp of policy.h). */
+#define STORE_TLP_RED 5
+
+/*
+ * Who is asking, as the store filters for it (DESIGN.md §3.1). The api layer
+ * decides the mode from the agreement's rules; the store applies it inside
+ * every query, so that nothing invisible is fetched, counted or paged over.
+ */
+enum vis_mode {
+	VIS_ALL = 0, /* no filter: an API root without an agreement, or the operator */
+	VIS_OWN,     /* only what the organisation provided (agreement not in force) */
+	VIS_GRANTS,  /* own, plus what is granted (an escalation body) */
+	VIS_MEMBER,  /* own, plus scope and grants (a party or community member) */
+};
+
+struct obj_visibility {
+	enum vis_mode mode;
+	int64_t org;	       /* the requester's organisation */
+	int64_t user;	       /* the requester */
+	bool party, community; /* which groups of the agreement the organisation is in */
+};
+
 struct obj_query {
+	struct obj_visibility vis;
 	int64_t collection_id;
 	const char *stix_id;	/* one object only (object/versions endpoints) */
 	const char *const *ids; /* match[id], n_ids of them */
@@ -229,6 +270,176 @@ err_t store_object_query(struct store_conn *c, const struct obj_query *q, obj_ro
 err_t store_object_delete(struct store_conn *c, const struct obj_query *q, size_t *n);
 /* Counts all stored object versions (for /metrics). */
 err_t store_object_count(struct store_conn *c, int64_t *n);
+
+/* ---- scopes (DESIGN.md §3.1, §4.4) ---- */
+
+/* A scope: the groups, organisations and users it names. */
+struct scope_def {
+	unsigned groups; /* 1 parties, 2 community */
+	const int64_t *orgs;
+	size_t n_orgs;
+	const int64_t *users;
+	size_t n_users;
+};
+
+/* The id of the scope naming exactly def, adding it when new (inside a
+ * transaction). Scopes are shared: most objects use a handful. */
+err_t store_scope_get_or_add(struct store_conn *c, const struct scope_def *def, int64_t *id);
+
+/* The principals a scope names (PRINCIPAL_*), through fn. */
+err_t store_scope_members(struct store_conn *c, int64_t scope_id,
+			  err_t (*fn)(void *, int64_t principal), void *ctx);
+
+/* Remembers that the marking-definition stix_id of org defines scope_id. */
+err_t store_scope_marking_add(struct store_conn *c, const char *stix_id, int64_t org_id,
+			      int64_t scope_id);
+/* ERR_NOTFOUND when stix_id is not a known scope marking. */
+err_t store_scope_marking_find(struct store_conn *c, const char *stix_id, int64_t *org_id,
+			       int64_t *scope_id);
+
+/* ---- agreements ---- */
+
+struct agreement_row {
+	int64_t id;
+	char key[STORE_NAME_MAX];
+	int64_t root_id;
+	int64_t loaded;	    /* when the definition was (last) loaded */
+	int64_t generation; /* bumped by every change of definition or objections */
+};
+
+enum { MEMBER_PARTY = 1, MEMBER_COMMUNITY = 2, MEMBER_ESCALATION = 3 };
+
+struct agreement_member {
+	int64_t org_id;
+	int role; /* MEMBER_* */
+	char label[16];
+};
+
+struct objection {
+	int64_t id;
+	int64_t org_id, user_id;
+	int64_t filed_on; /* the day (Japan) it was filed */
+	int64_t filed_at; /* microseconds */
+	char reason[STORE_TITLE_MAX];
+};
+
+/* Adds or replaces the agreement key of root_id (definition as JSON text,
+ * members replaced); bumps its generation. Inside a transaction. */
+err_t store_agreement_put(struct store_conn *c, struct agreement_row *a, const char *definition,
+			  const struct agreement_member *members, size_t n_members);
+/* By key, or (key NULL) by API root. definition: malloc'd JSON, may be NULL. */
+err_t store_agreement_get(struct store_conn *c, const char *key, int64_t root_id,
+			  struct agreement_row *a, char **definition);
+err_t store_agreement_list(struct store_conn *c, err_t (*fn)(void *, const struct agreement_row *),
+			   void *ctx);
+err_t store_agreement_members(struct store_conn *c, int64_t agreement_id,
+			      err_t (*fn)(void *, const struct agreement_member *), void *ctx);
+/* Files an objection and bumps the agreement's generation. */
+err_t store_objection_add(struct store_conn *c, int64_t agreement_id, struct objection *o);
+err_t store_objection_list(struct store_conn *c, int64_t agreement_id,
+			   err_t (*fn)(void *, const struct objection *), void *ctx);
+/* A collection's default scope and category (from its agreement). */
+err_t store_collection_set_defaults(struct store_conn *c, int64_t collection_id, int64_t scope_id,
+				    int category);
+err_t store_collection_defaults(struct store_conn *c, int64_t collection_id, int64_t *scope_id,
+				int *category);
+
+/* ---- grants on objects (§3.4) ---- */
+
+struct object_grant {
+	int64_t id;
+	int64_t collection_id;
+	char stix_id[STORE_NAME_MAX * 3];
+	int64_t principal;  /* PRINCIPAL_ORG or PRINCIPAL_USER */
+	int64_t by_user;    /* who granted (the approver or the provider's user) */
+	int64_t request_id; /* the share request it answers, 0 for a direct grant */
+	int64_t created;
+};
+
+/* Adds a grant; ERR_EXISTS when the principal already holds one. */
+err_t store_grant_object_add(struct store_conn *c, struct object_grant *g);
+/* Removes the grant of principal on the object; ERR_NOTFOUND when none. */
+err_t store_grant_object_revoke(struct store_conn *c, int64_t collection_id, const char *stix_id,
+				int64_t principal);
+err_t store_grant_object_list(struct store_conn *c, int64_t collection_id, const char *stix_id,
+			      err_t (*fn)(void *, const struct object_grant *), void *ctx);
+
+/* ---- share requests (§3.4, §3.5) ---- */
+
+enum { SHARE_NEED_PROVIDER = 1, SHARE_NEED_ALL_PARTIES = 2 };
+enum { SHARE_PENDING = 0, SHARE_APPROVED = 1, SHARE_DENIED = 2 };
+
+struct share_request {
+	int64_t id;
+	char uuid[40];
+	int64_t collection_id;
+	char stix_id[STORE_NAME_MAX * 3];
+	int64_t target_org, target_user; /* target_user 0: the whole organisation */
+	int64_t requester_user, requester_org;
+	int64_t provider_org;
+	int need;   /* SHARE_NEED_* */
+	int status; /* SHARE_PENDING, ... */
+	char reason[STORE_TITLE_MAX];
+	int64_t created, decided;
+};
+
+struct share_approval {
+	int64_t request_id;
+	int64_t org_id, user_id;
+	bool approve;
+	char reason[STORE_TITLE_MAX];
+	int64_t time;
+};
+
+err_t store_share_add(struct store_conn *c, struct share_request *r);
+err_t store_share_get(struct store_conn *c, const char *uuid, struct share_request *r);
+/* Requests filed by org (filed_by) or, when filed_by is 0, all of them. */
+err_t store_share_list(struct store_conn *c, int64_t filed_by_org, int status,
+		       err_t (*fn)(void *, const struct share_request *), void *ctx);
+err_t store_share_set_status(struct store_conn *c, int64_t id, int status, int64_t decided);
+/* Records one organisation's answer; ERR_EXISTS when it answered already. */
+err_t store_share_answer(struct store_conn *c, const struct share_approval *a);
+err_t store_share_answers(struct store_conn *c, int64_t request_id,
+			  err_t (*fn)(void *, const struct share_approval *), void *ctx);
+
+/* ---- the audit chain (§3.8) ---- */
+
+struct audit_entry {
+	int64_t seq; /* set by append */
+	int64_t time;
+	const char *kind;	 /* "object.add", "share.request", ... */
+	int64_t user_id, org_id; /* the actor; 0 for the system */
+	const char *object;	 /* what it is about (a STIX id, a name), or "" */
+	const char *detail;	 /* JSON text */
+	unsigned char hash[32];
+};
+
+/* Appends e to the chain: its hash covers the previous entry's hash and
+ * every field of e. Must run inside the transaction of the change it
+ * records. Sets e->seq and e->hash. */
+err_t store_audit_append(struct store_conn *c, struct audit_entry *e);
+
+struct audit_filter {
+	int64_t from, to;   /* times, 0: open */
+	int64_t org_id;	    /* 0: any */
+	const char *object; /* NULL: any */
+	const char *kind;   /* NULL: any; a prefix ("share.") matches */
+	int64_t after_seq;  /* resume after this entry */
+	size_t limit;
+};
+
+struct audit_row {
+	int64_t seq, time, user_id, org_id;
+	const char *kind, *object, *detail;
+	const unsigned char *prev, *hash; /* 32 bytes each */
+};
+
+err_t store_audit_list(struct store_conn *c, const struct audit_filter *f,
+		       err_t (*fn)(void *, const struct audit_row *), void *ctx);
+
+/* Recomputes the whole chain. *broken is 0 when it holds, else the seq of
+ * the first entry whose hash or link does not match; *n counts entries. */
+err_t store_audit_verify(struct store_conn *c, int64_t *broken, int64_t *n);
 
 /* Status resources. */
 err_t store_status_put(struct store_conn *c, const struct status_rec *st, int64_t expires);

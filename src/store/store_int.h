@@ -63,6 +63,47 @@ struct store_be {
 	err_t (*object_delete)(struct store_conn *c, const struct obj_query *q, size_t *n);
 	err_t (*object_count)(struct store_conn *c, int64_t *n);
 
+	err_t (*scope_get_or_add)(struct store_conn *c, const struct scope_def *def, int64_t *id);
+	err_t (*scope_members)(struct store_conn *c, int64_t scope_id,
+			       err_t (*fn)(void *, int64_t principal), void *ctx);
+	err_t (*scope_marking_add)(struct store_conn *c, const char *stix_id, int64_t org_id,
+				   int64_t scope_id);
+	err_t (*scope_marking_find)(struct store_conn *c, const char *stix_id, int64_t *org_id,
+				    int64_t *scope_id);
+	err_t (*agreement_put)(struct store_conn *c, struct agreement_row *a,
+			       const char *definition, const struct agreement_member *members,
+			       size_t n_members);
+	err_t (*agreement_get)(struct store_conn *c, const char *key, int64_t root_id,
+			       struct agreement_row *a, char **definition);
+	err_t (*agreement_list)(struct store_conn *c,
+				err_t (*fn)(void *, const struct agreement_row *), void *ctx);
+	err_t (*agreement_members)(struct store_conn *c, int64_t agreement_id,
+				   err_t (*fn)(void *, const struct agreement_member *), void *ctx);
+	err_t (*objection_add)(struct store_conn *c, int64_t agreement_id, struct objection *o);
+	err_t (*objection_list)(struct store_conn *c, int64_t agreement_id,
+				err_t (*fn)(void *, const struct objection *), void *ctx);
+	err_t (*collection_set_defaults)(struct store_conn *c, int64_t collection_id,
+					 int64_t scope_id, int category);
+	err_t (*collection_defaults)(struct store_conn *c, int64_t collection_id, int64_t *scope_id,
+				     int *category);
+	err_t (*grant_object_add)(struct store_conn *c, struct object_grant *g);
+	err_t (*grant_object_revoke)(struct store_conn *c, int64_t collection_id,
+				     const char *stix_id, int64_t principal);
+	err_t (*grant_object_list)(struct store_conn *c, int64_t collection_id, const char *stix_id,
+				   err_t (*fn)(void *, const struct object_grant *), void *ctx);
+	err_t (*share_add)(struct store_conn *c, struct share_request *r);
+	err_t (*share_get)(struct store_conn *c, const char *uuid, struct share_request *r);
+	err_t (*share_list)(struct store_conn *c, int64_t filed_by_org, int status,
+			    err_t (*fn)(void *, const struct share_request *), void *ctx);
+	err_t (*share_set_status)(struct store_conn *c, int64_t id, int status, int64_t decided);
+	err_t (*share_answer)(struct store_conn *c, const struct share_approval *a);
+	err_t (*share_answers)(struct store_conn *c, int64_t request_id,
+			       err_t (*fn)(void *, const struct share_approval *), void *ctx);
+	err_t (*audit_append)(struct store_conn *c, struct audit_entry *e);
+	err_t (*audit_list)(struct store_conn *c, const struct audit_filter *f,
+			    err_t (*fn)(void *, const struct audit_row *), void *ctx);
+	err_t (*audit_verify)(struct store_conn *c, int64_t *broken, int64_t *n);
+
 	err_t (*status_put)(struct store_conn *c, const struct status_rec *st, int64_t expires);
 	err_t (*status_get)(struct store_conn *c, const char *id, int64_t now,
 			    struct status_rec *st, char **doc);

@@ -16,7 +16,7 @@
 
 #include "../common/buf.h"
 #include "../common/log.h"
-#include "store_int.h"
+#include "store_sqlite_int.h"
 #include "../common/banned.h"
 
 /* Numbered migrations; the same numbers as the PostgreSQL back end's. */
@@ -59,6 +59,8 @@ static const char *const migrations[] = {
 	" title TEXT NOT NULL,"
 	" description TEXT NOT NULL,"
 	" alias TEXT,"
+	" default_scope_id INTEGER NOT NULL DEFAULT 0,"
+	" default_category INTEGER NOT NULL DEFAULT -1,"
 	" UNIQUE(root_id, alias));"
 	"CREATE TABLE grants("
 	" collection_id INTEGER NOT NULL REFERENCES collections(id),"
@@ -66,7 +68,8 @@ static const char *const migrations[] = {
 	" can_read INTEGER NOT NULL,"
 	" can_write INTEGER NOT NULL,"
 	" PRIMARY KEY(collection_id, org_id)) WITHOUT ROWID;"
-	/* seq orders insertion; (date_added, seq) is the page order. */
+	/* seq orders insertion; (date_added, seq) is the page order. scope_id,
+	 * tlp and org_id are the visibility index of DESIGN.md §3.1. */
 	"CREATE TABLE objects("
 	" seq INTEGER PRIMARY KEY,"
 	" collection_id INTEGER NOT NULL,"
@@ -76,8 +79,9 @@ static const char *const migrations[] = {
 	" version INTEGER NOT NULL,"
 	" date_added INTEGER NOT NULL,"
 	" org_id INTEGER NOT NULL,"
-	" is_first INTEGER NOT NULL,"
-	" is_last INTEGER NOT NULL,"
+	" scope_id INTEGER NOT NULL,"
+	" tlp INTEGER NOT NULL,"
+	" category INTEGER NOT NULL,"
 	" body BLOB NOT NULL);"
 	"CREATE UNIQUE INDEX objects_version ON objects(collection_id, stix_id, version);"
 	"CREATE INDEX objects_added ON objects(collection_id, date_added, seq);"
@@ -85,6 +89,83 @@ static const char *const migrations[] = {
 	"CREATE TABLE object_owners("
 	" stix_id TEXT PRIMARY KEY,"
 	" org_id INTEGER NOT NULL) WITHOUT ROWID;"
+	/* A scope is stored once and named by id (MISP's sharing groups). */
+	"CREATE TABLE scopes("
+	" id INTEGER PRIMARY KEY,"
+	" canon TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE scope_members("
+	" principal INTEGER NOT NULL,"
+	" scope_id INTEGER NOT NULL,"
+	" PRIMARY KEY(principal, scope_id)) WITHOUT ROWID;"
+	"CREATE TABLE scope_markings("
+	" stix_id TEXT PRIMARY KEY,"
+	" org_id INTEGER NOT NULL,"
+	" scope_id INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE object_grants("
+	" id INTEGER PRIMARY KEY,"
+	" collection_id INTEGER NOT NULL,"
+	" stix_id TEXT NOT NULL,"
+	" principal INTEGER NOT NULL,"
+	" by_user INTEGER NOT NULL,"
+	" request_id INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" UNIQUE(collection_id, stix_id, principal));"
+	"CREATE TABLE agreements("
+	" id INTEGER PRIMARY KEY,"
+	" key TEXT NOT NULL UNIQUE,"
+	" root_id INTEGER NOT NULL UNIQUE REFERENCES api_roots(id),"
+	" definition TEXT NOT NULL,"
+	" loaded INTEGER NOT NULL,"
+	" generation INTEGER NOT NULL);"
+	"CREATE TABLE agreement_members("
+	" agreement_id INTEGER NOT NULL,"
+	" org_id INTEGER NOT NULL,"
+	" role INTEGER NOT NULL,"
+	" label TEXT NOT NULL,"
+	" PRIMARY KEY(agreement_id, org_id)) WITHOUT ROWID;"
+	"CREATE TABLE objections("
+	" id INTEGER PRIMARY KEY,"
+	" agreement_id INTEGER NOT NULL,"
+	" org_id INTEGER NOT NULL,"
+	" user_id INTEGER NOT NULL,"
+	" filed_on INTEGER NOT NULL,"
+	" filed_at INTEGER NOT NULL,"
+	" reason TEXT NOT NULL);"
+	"CREATE TABLE share_requests("
+	" id INTEGER PRIMARY KEY,"
+	" uuid TEXT NOT NULL UNIQUE,"
+	" collection_id INTEGER NOT NULL,"
+	" stix_id TEXT NOT NULL,"
+	" target_org INTEGER NOT NULL,"
+	" target_user INTEGER NOT NULL,"
+	" requester_user INTEGER NOT NULL,"
+	" requester_org INTEGER NOT NULL,"
+	" provider_org INTEGER NOT NULL,"
+	" need INTEGER NOT NULL,"
+	" status INTEGER NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" decided INTEGER NOT NULL);"
+	"CREATE TABLE share_answers("
+	" request_id INTEGER NOT NULL,"
+	" org_id INTEGER NOT NULL,"
+	" user_id INTEGER NOT NULL,"
+	" approve INTEGER NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" time INTEGER NOT NULL,"
+	" PRIMARY KEY(request_id, org_id)) WITHOUT ROWID;"
+	/* DESIGN.md §3.8: each entry's hash covers the previous one's. */
+	"CREATE TABLE audit("
+	" seq INTEGER PRIMARY KEY,"
+	" time INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" user_id INTEGER NOT NULL,"
+	" org_id INTEGER NOT NULL,"
+	" object TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" prev BLOB NOT NULL,"
+	" hash BLOB NOT NULL);"
+	"CREATE INDEX audit_time ON audit(time);"
 	"CREATE TABLE statuses("
 	" id TEXT PRIMARY KEY,"
 	" root_id INTEGER NOT NULL,"
@@ -95,50 +176,6 @@ static const char *const migrations[] = {
 	"CREATE INDEX statuses_expires ON statuses(expires);",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
-
-enum stmt_id {
-	S_BEGIN,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_ORG_ADD,
-	S_ORG_GET_ID,
-	S_ORG_GET_NAME,
-	S_ORG_LIST,
-	S_ORG_IDENTITY,
-	S_USER_ADD,
-	S_USER_GET_ID,
-	S_USER_GET_NAME,
-	S_USER_LIST,
-	S_USER_DISABLE,
-	S_USER_PASSWD,
-	S_TOKEN_ADD,
-	S_TOKEN_LOOKUP,
-	S_TOKEN_LIST,
-	S_TOKEN_REVOKE,
-	S_ROOT_ADD,
-	S_ROOT_FIND,
-	S_ROOT_LIST,
-	S_COLL_ADD,
-	S_COLL_FIND,
-	S_COLL_LIST,
-	S_GRANT_SET,
-	S_GRANT_GET,
-	S_OWNER_GET,
-	S_OWNER_ADD,
-	S_OBJ_SAME_VERSION,
-	S_OBJ_BODY_ANY,
-	S_OBJ_RANGE,
-	S_OBJ_INSERT,
-	S_OBJ_CLEAR_LAST,
-	S_OBJ_CLEAR_FIRST,
-	S_OBJ_MAX_ADDED,
-	S_OBJ_RECOMPUTE,
-	S_OBJ_COUNT,
-	S_STATUS_PUT,
-	S_STATUS_GET,
-	S_STATUS_PURGE,
-	S__COUNT
-};
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -188,22 +225,10 @@ static const char *const stmt_sql[S__COUNT] = {
 			       "AND version = ?3",
 	[S_OBJ_BODY_ANY] = "SELECT 1 FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND "
 			   "body = ?3 LIMIT 1",
-	[S_OBJ_RANGE] = "SELECT min(version), max(version), count(*) FROM objects WHERE "
-			"collection_id = ?1 AND stix_id = ?2",
 	[S_OBJ_INSERT] = "INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
-			 "date_added, org_id, is_first, is_last, body) "
-			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[S_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 WHERE collection_id = ?1 AND stix_id "
-			     "= ?2 AND is_last = 1",
-	[S_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 WHERE collection_id = ?1 AND "
-			      "stix_id = ?2 AND is_first = 1",
+			 "date_added, org_id, scope_id, tlp, category, body) "
+			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects",
-	[S_OBJ_RECOMPUTE] = "UPDATE objects SET "
-			    "is_first = (version = (SELECT min(version) FROM objects WHERE "
-			    "collection_id = ?1 AND stix_id = ?2)), "
-			    "is_last = (version = (SELECT max(version) FROM objects WHERE "
-			    "collection_id = ?1 AND stix_id = ?2)) "
-			    "WHERE collection_id = ?1 AND stix_id = ?2",
 	[S_OBJ_COUNT] = "SELECT count(*) FROM objects",
 	[S_STATUS_PUT] = "INSERT OR REPLACE INTO statuses(id, root_id, org_id, request_time, "
 			 "expires, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
@@ -226,34 +251,9 @@ enum {
 	Q_CURSOR = 1 << 9,
 	Q_BODY = 1 << 10,
 	Q_DELETE = 1 << 11,
-	Q__SHAPES = 1 << 12,
+	Q_VIS_SHIFT = 12, /* two bits: enum vis_mode */
+	Q__SHAPES = 1 << 14,
 };
-
-struct sqlite_conn {
-	struct store_conn base;
-	sqlite3 *db;
-	sqlite3_stmt *stmt[S__COUNT];
-	sqlite3_stmt **shapes; /* Q__SHAPES lazily prepared object queries */
-};
-
-static struct sqlite_conn *sq(struct store_conn *c)
-{
-	return (struct sqlite_conn *)c;
-}
-
-/* Maps a SQLite result code to ours, logging the detail (never sent out). */
-static err_t fail(struct sqlite_conn *c, int src, const char *what)
-{
-	int prim = src & 0xff;
-	if (prim == SQLITE_CONSTRAINT)
-		return ERR_EXISTS;
-	log_error("sqlite: %s: %s", what, c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(src));
-	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
-		return ERR_BUSY;
-	if (prim == SQLITE_NOMEM)
-		return ERR_NOMEM;
-	return ERR_STORE;
-}
 
 static sqlite3_stmt *stmt(struct sqlite_conn *c, enum stmt_id id)
 {
@@ -261,27 +261,6 @@ static sqlite3_stmt *stmt(struct sqlite_conn *c, enum stmt_id id)
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return s;
-}
-
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-static void copy_col(char *dst, size_t n, sqlite3_stmt *s, int col)
-{
-	const unsigned char *v = sqlite3_column_text(s, col);
-	snprintf(dst, n, "%s", v ? (const char *)v : "");
-}
-
-/* Runs a statement that returns no rows. */
-static err_t exec_done(struct sqlite_conn *c, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return fail(c, rc, what);
-	return ERR_OK;
 }
 
 static err_t migrate(struct sqlite_conn *c)
@@ -339,6 +318,7 @@ static void sq_disconnect(struct store_conn *base)
 		return;
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	sqlite_share_finalize(c);
 	if (c->shapes) {
 		for (int i = 0; i < Q__SHAPES; i++)
 			sqlite3_finalize(c->shapes[i]);
@@ -405,6 +385,9 @@ static err_t sq_connect(const char *dsn, bool create, struct store_conn **out)
 			goto fail;
 		}
 	}
+	err = sqlite_share_prepare(c);
+	if (err)
+		goto fail;
 	*out = &c->base;
 	return ERR_OK;
 fail:
@@ -457,18 +440,6 @@ static err_t sq_org_add(struct store_conn *base, struct org *o, const char *iden
 	return rc;
 }
 
-/* Steps s for one row; ERR_NOTFOUND when there is none. */
-static err_t one_row(struct sqlite_conn *c, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		return ERR_OK;
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return ERR_NOTFOUND;
-	return fail(c, rc, what);
-}
-
 static err_t sq_org_get(struct store_conn *base, int64_t id, const char *name, struct org *o)
 {
 	struct sqlite_conn *c = sq(base);
@@ -504,23 +475,6 @@ static err_t sq_org_list(struct store_conn *base, err_t (*fn)(void *, const stru
 		err = fail(c, rc, "org list");
 	sqlite3_reset(s);
 	return err;
-}
-
-/* Copies a text or blob column into a fresh malloc'd, NUL-terminated buffer. */
-static err_t dup_col(sqlite3_stmt *s, int col, char **out, size_t *len)
-{
-	const void *p = sqlite3_column_blob(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
-	char *d = malloc(n + 1);
-	if (!d)
-		return ERR_NOMEM;
-	if (n)
-		memcpy(d, p, n);
-	d[n] = '\0';
-	*out = d;
-	if (len)
-		*len = n;
-	return ERR_OK;
 }
 
 static err_t sq_org_identity(struct store_conn *base, int64_t id, char **json, size_t *len)
@@ -602,15 +556,6 @@ static err_t sq_user_list(struct store_conn *base, err_t (*fn)(void *, const str
 		err = fail(c, rc, "user list");
 	sqlite3_reset(s);
 	return err;
-}
-
-/* Runs an UPDATE by id; ERR_NOTFOUND when it touched nothing. */
-static err_t update_by_id(struct sqlite_conn *c, sqlite3_stmt *s, const char *what)
-{
-	err_t rc = exec_done(c, s, what);
-	if (!rc && sqlite3_changes(c->db) == 0)
-		return ERR_NOTFOUND;
-	return rc;
 }
 
 static err_t sq_user_set_disabled(struct store_conn *base, int64_t id, bool disabled)
@@ -926,33 +871,6 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 			return rc;
 	}
 
-	/* Where does the new version fall among the stored ones? */
-	s = stmt(c, S_OBJ_RANGE);
-	sqlite3_bind_int64(s, 1, collection_id);
-	bind_text(s, 2, o->stix_id);
-	rc = one_row(c, s, "version range");
-	if (rc)
-		return rc;
-	int64_t count = sqlite3_column_int64(s, 2);
-	int64_t vmin = sqlite3_column_int64(s, 0), vmax = sqlite3_column_int64(s, 1);
-	sqlite3_reset(s);
-	bool is_first = count == 0 || version < vmin;
-	bool is_last = count == 0 || version > vmax;
-	if (count && is_last) {
-		s = stmt(c, S_OBJ_CLEAR_LAST);
-		sqlite3_bind_int64(s, 1, collection_id);
-		bind_text(s, 2, o->stix_id);
-		if ((rc = exec_done(c, s, "clear last")))
-			return rc;
-	}
-	if (count && is_first) {
-		s = stmt(c, S_OBJ_CLEAR_FIRST);
-		sqlite3_bind_int64(s, 1, collection_id);
-		bind_text(s, 2, o->stix_id);
-		if ((rc = exec_done(c, s, "clear first")))
-			return rc;
-	}
-
 	s = stmt(c, S_OBJ_INSERT);
 	sqlite3_bind_int64(s, 1, collection_id);
 	bind_text(s, 2, o->stix_id);
@@ -961,9 +879,10 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 	sqlite3_bind_int64(s, 5, version);
 	sqlite3_bind_int64(s, 6, date_added);
 	sqlite3_bind_int64(s, 7, o->org_id);
-	sqlite3_bind_int(s, 8, is_first);
-	sqlite3_bind_int(s, 9, is_last);
-	sqlite3_bind_blob(s, 10, o->body, (int)o->body_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, o->scope_id);
+	sqlite3_bind_int(s, 9, o->tlp);
+	sqlite3_bind_int(s, 10, o->category);
+	sqlite3_bind_blob(s, 11, o->body, (int)o->body_len, SQLITE_STATIC);
 	rc = exec_done(c, s, "object insert");
 	if (rc == ERR_EXISTS) /* the unique (collection, id, version) index */
 		rc = ERR_STORE;
@@ -972,52 +891,107 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 	return rc;
 }
 
+/*
+ * The visibility predicate of DESIGN.md §3.1 on the objects row aliased t:
+ * the provider sees its own; with VIS_MEMBER a scope naming the requester's
+ * organisation or one of its groups (unless the version is TLP:RED), or
+ * naming the requester; with VIS_GRANTS or VIS_MEMBER a grant on the object
+ * to the requester, or to its organisation (unless TLP:RED).
+ */
+static err_t vis_sql(struct buf *b, unsigned vis, const char *t)
+{
+	err_t rc = ERR_OK;
+	if (vis == VIS_ALL)
+		return buf_adds(b, "1");
+	rc |= buf_addf(b, "(%s.org_id = :org", t);
+	if (vis == VIS_MEMBER)
+		rc |= buf_addf(b,
+			       " OR (%s.tlp != %d AND %s.scope_id IN (SELECT scope_id FROM "
+			       "scope_members WHERE principal IN (:porg, :pgroup1, :pgroup2)))"
+			       " OR %s.scope_id IN (SELECT scope_id FROM scope_members WHERE "
+			       "principal = :puser)",
+			       t, STORE_TLP_RED, t, t);
+	if (vis == VIS_MEMBER || vis == VIS_GRANTS)
+		rc |= buf_addf(
+			b,
+			" OR EXISTS (SELECT 1 FROM object_grants g WHERE g.collection_id = "
+			"%s.collection_id AND g.stix_id = %s.stix_id AND (g.principal = :puser "
+			"OR (%s.tlp != %d AND g.principal = :porg)))",
+			t, t, t, STORE_TLP_RED);
+	rc |= buf_adds(b, ")");
+	return rc ? ERR_NOMEM : ERR_OK;
+}
+
+/*
+ * "First" and "last" are among the versions the requester may see: a
+ * version it may not see must not change what it gets, or the answer would
+ * tell that the version exists.
+ */
+static err_t edge_version_sql(struct buf *b, unsigned vis, const char *cmp)
+{
+	err_t rc =
+		buf_addf(b,
+			 "NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "
+			 "o.collection_id AND o2.stix_id = o.stix_id AND o2.version %s o.version "
+			 "AND ",
+			 cmp);
+	if (!rc)
+		rc = vis_sql(b, vis, "o2");
+	if (!rc)
+		rc = buf_adds(b, ")");
+	return rc;
+}
+
+#define SELECT_COLS                                                                                \
+	"SELECT seq, date_added, version, stix_id, type, spec_version, org_id, "                   \
+	"scope_id, tlp, category"
+
 /* Builds the object query of one shape from fixed fragments. */
 static err_t shape_sql(unsigned shape, struct buf *b)
 {
+	unsigned vis = (shape >> Q_VIS_SHIFT) & 3;
 	err_t rc = ERR_OK;
 	if (shape & Q_DELETE)
-		rc |= buf_adds(b, "DELETE FROM objects WHERE collection_id = :coll");
+		rc |= buf_adds(b, "DELETE FROM objects AS o WHERE o.collection_id = :coll");
 	else if (shape & Q_BODY)
-		rc |= buf_adds(b, "SELECT seq, date_added, version, stix_id, type, spec_version, "
-				  "org_id, body "
-				  "FROM objects WHERE collection_id = :coll");
+		rc |= buf_adds(b, SELECT_COLS
+			       ", body FROM objects AS o WHERE o.collection_id = :coll");
 	else
-		rc |= buf_adds(
-			b, "SELECT seq, date_added, version, stix_id, type, spec_version, org_id "
-			   "FROM objects WHERE collection_id = :coll");
+		rc |= buf_adds(b, SELECT_COLS " FROM objects AS o WHERE o.collection_id = :coll");
+	rc |= buf_adds(b, " AND ");
+	rc |= vis_sql(b, vis, "o");
 	if (shape & Q_ONE_ID)
-		rc |= buf_adds(b, " AND stix_id = :id");
+		rc |= buf_adds(b, " AND o.stix_id = :id");
 	if (shape & Q_IDS)
-		rc |= buf_adds(b, " AND stix_id IN (SELECT value FROM json_each(:ids))");
+		rc |= buf_adds(b, " AND o.stix_id IN (SELECT value FROM json_each(:ids))");
 	if (shape & Q_TYPES)
-		rc |= buf_adds(b, " AND type IN (SELECT value FROM json_each(:types))");
+		rc |= buf_adds(b, " AND o.type IN (SELECT value FROM json_each(:types))");
 	if (!(shape & Q_V_ALL)) {
 		const char *sep = " AND (";
 		if (shape & Q_V_LAST) {
 			rc |= buf_adds(b, sep);
-			rc |= buf_adds(b, "is_last = 1");
+			rc |= edge_version_sql(b, vis, ">");
 			sep = " OR ";
 		}
 		if (shape & Q_V_FIRST) {
 			rc |= buf_adds(b, sep);
-			rc |= buf_adds(b, "is_first = 1");
+			rc |= edge_version_sql(b, vis, "<");
 			sep = " OR ";
 		}
 		if (shape & Q_V_LIST) {
 			rc |= buf_adds(b, sep);
-			rc |= buf_adds(b, "version IN (SELECT value FROM json_each(:versions))");
+			rc |= buf_adds(b, "o.version IN (SELECT value FROM json_each(:versions))");
 		}
 		rc |= buf_adds(b, ")");
 	}
 	if (shape & Q_SPEC)
-		rc |= buf_adds(b, " AND spec_version IN (SELECT value FROM json_each(:specs))");
+		rc |= buf_adds(b, " AND o.spec_version IN (SELECT value FROM json_each(:specs))");
 	if (shape & Q_AFTER)
-		rc |= buf_adds(b, " AND date_added > :after");
+		rc |= buf_adds(b, " AND o.date_added > :after");
 	if (shape & Q_CURSOR)
-		rc |= buf_adds(b, " AND (date_added, seq) > (:cdate, :cseq)");
+		rc |= buf_adds(b, " AND (o.date_added, o.seq) > (:cdate, :cseq)");
 	if (!(shape & Q_DELETE))
-		rc |= buf_adds(b, " ORDER BY date_added, seq LIMIT :limit");
+		rc |= buf_adds(b, " ORDER BY o.date_added, o.seq LIMIT :limit");
 	return rc ? ERR_NOMEM : ERR_OK;
 }
 
@@ -1052,6 +1026,7 @@ static unsigned query_shape(const struct obj_query *q, bool del)
 		shape |= Q_DELETE;
 	else if (q->want_body)
 		shape |= Q_BODY;
+	shape |= ((unsigned)q->vis.mode & 3) << Q_VIS_SHIFT;
 	return shape;
 }
 
@@ -1138,6 +1113,12 @@ static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, boo
 		if (specs)
 			bind_named_text(s, ":specs", specs);
 		bind_named_int(s, ":after", q->added_after);
+		bind_named_int(s, ":org", q->vis.org);
+		bind_named_int(s, ":porg", PRINCIPAL_ORG(q->vis.org));
+		bind_named_int(s, ":puser", PRINCIPAL_USER(q->vis.user));
+		/* -1 names no principal: a group the organisation is not in. */
+		bind_named_int(s, ":pgroup1", q->vis.party ? PRINCIPAL_PARTIES : -1);
+		bind_named_int(s, ":pgroup2", q->vis.community ? PRINCIPAL_COMMUNITY : -1);
 		bind_named_int(s, ":cdate", q->cursor_date);
 		bind_named_int(s, ":cseq", q->cursor_seq);
 		/* One row more than asked for tells whether there is more. */
@@ -1177,10 +1158,13 @@ static err_t sq_object_query(struct store_conn *base, const struct obj_query *q,
 			.type = (const char *)sqlite3_column_text(s, 4),
 			.spec_version = (const char *)sqlite3_column_text(s, 5),
 			.org_id = sqlite3_column_int64(s, 6),
+			.scope_id = sqlite3_column_int64(s, 7),
+			.tlp = sqlite3_column_int(s, 8),
+			.category = sqlite3_column_int(s, 9),
 		};
 		if (q->want_body) {
-			row.body = sqlite3_column_blob(s, 7);
-			row.body_len = (size_t)sqlite3_column_bytes(s, 7);
+			row.body = sqlite3_column_blob(s, 10);
+			row.body_len = (size_t)sqlite3_column_bytes(s, 10);
 		}
 		if (!row.stix_id || !row.type || !row.spec_version) {
 			rc = ERR_NOMEM;
@@ -1213,13 +1197,7 @@ static err_t sq_object_delete(struct store_conn *base, const struct obj_query *q
 	if (rc)
 		return rc;
 	*n = (size_t)sqlite3_changes(c->db);
-	if (*n == 0)
-		return ERR_OK;
-	/* The first and last versions may have gone: mark the new ones. */
-	s = stmt(c, S_OBJ_RECOMPUTE);
-	sqlite3_bind_int64(s, 1, q->collection_id);
-	bind_text(s, 2, q->stix_id);
-	return exec_done(c, s, "recompute first/last");
+	return ERR_OK;
 }
 
 static err_t sq_object_count(struct store_conn *base, int64_t *n)
@@ -1310,6 +1288,30 @@ const struct store_be store_sqlite_be = {
 	.object_query = sq_object_query,
 	.object_delete = sq_object_delete,
 	.object_count = sq_object_count,
+	.scope_get_or_add = sq_scope_get_or_add,
+	.scope_members = sq_scope_members,
+	.scope_marking_add = sq_scope_marking_add,
+	.scope_marking_find = sq_scope_marking_find,
+	.agreement_put = sq_agreement_put,
+	.agreement_get = sq_agreement_get,
+	.agreement_list = sq_agreement_list,
+	.agreement_members = sq_agreement_members,
+	.objection_add = sq_objection_add,
+	.objection_list = sq_objection_list,
+	.collection_set_defaults = sq_collection_set_defaults,
+	.collection_defaults = sq_collection_defaults,
+	.grant_object_add = sq_grant_object_add,
+	.grant_object_revoke = sq_grant_object_revoke,
+	.grant_object_list = sq_grant_object_list,
+	.share_add = sq_share_add,
+	.share_get = sq_share_get,
+	.share_list = sq_share_list,
+	.share_set_status = sq_share_set_status,
+	.share_answer = sq_share_answer,
+	.share_answers = sq_share_answers,
+	.audit_append = sq_audit_append,
+	.audit_list = sq_audit_list,
+	.audit_verify = sq_audit_verify,
 	.status_put = sq_status_put,
 	.status_get = sq_status_get,
 	.status_purge = sq_status_purge,

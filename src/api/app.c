@@ -7,6 +7,7 @@
 #include "../common/log.h"
 #include "../common/sec.h"
 #include "../common/timeutil.h"
+#include "agreements.h"
 #include "auth.h"
 #include "metrics.h"
 #include "../common/banned.h"
@@ -52,6 +53,8 @@ err_t app_open(struct app *app, const struct config *cfg, bool create, char *msg
 	rc = auth_state_new(&app->auth);
 	if (!rc)
 		rc = metrics_new(&app->metrics);
+	if (!rc)
+		rc = agreements_cache_new(app);
 	if (rc) {
 		snprintf(msg, n, "out of memory");
 		goto fail;
@@ -67,6 +70,7 @@ void app_close(struct app *app)
 	store_close(app->store);
 	auth_state_free(app->auth);
 	metrics_free(app->metrics);
+	agreements_cache_free(app);
 	app->store = NULL;
 	app->auth = NULL;
 	app->metrics = NULL;

@@ -13,6 +13,7 @@
 
 struct auth_state;
 struct metrics;
+struct rules_cache;
 
 struct app {
 	struct config cfg;
@@ -20,6 +21,7 @@ struct app {
 	struct stix_limits limits;
 	struct auth_state *auth;
 	struct metrics *metrics;
+	struct rules_cache *rules; /* agreements.c: the rules of each API root */
 	int64_t fixed_now; /* test_clock, in microseconds; 0: the wall clock */
 };
 

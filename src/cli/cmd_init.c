@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../api/admin.h"
+#include "../api/agreements.h"
 #include "../api/ingest.h"
 #include "../common/buf.h"
 #include "cli.h"
@@ -70,20 +71,32 @@ static int load_demo(struct app *app, struct store_conn *c, const char *file)
 	snprintf(dir, sizeof(dir), "%s", file);
 	char *base = dirname(dir);
 
-	json_t *root = json_object_get(demo, "api_root");
-	struct api_root r;
-	if (store_root_find(c, str(root, "name"), &r) == ERR_OK) {
+	/* The agreement file sits beside the demo file (its "agreement" member). */
+	char ag_path[2 * CONFIG_PATH_MAX];
+	struct buf ag;
+	struct agreement_row r;
+	snprintf(ag_path, sizeof(ag_path), "%s/%s", base, str(demo, "agreement"));
+	buf_init(&ag, 1 << 20);
+	if (buf_read_file(&ag, ag_path)) {
+		cli_error("init", "%s: cannot read the agreement", ag_path);
+		buf_release(&ag);
+		json_decref(demo);
+		return EXIT_FAIL;
+	}
+	json_t *agj = json_loadb(buf_cstr(&ag), ag.len, 0, NULL);
+	const char *key = str(agj, "key");
+	if (store_agreement_get(c, key, 0, &r, NULL) == ERR_OK) {
 		printf("The demo hub is already initialised; nothing changed.\n"
 		       "Its credentials are in %s/demo-credentials.txt.\n",
 		       app->cfg.data_dir);
+		json_decref(agj);
+		buf_release(&ag);
 		json_decref(demo);
 		return EXIT_OK;
 	}
+	json_decref(agj);
 	buf_init(&creds, 1 << 20);
 	rc = store_tx_begin(c);
-	if (!rc)
-		rc = admin_root_add(c, str(root, "name"), str(root, "title"),
-				    str(root, "description"), &r);
 
 	size_t i;
 	json_t *v;
@@ -117,34 +130,22 @@ static int load_demo(struct app *app, struct store_conn *c, const char *file)
 		sec_wipe(pw, sizeof(pw));
 		sec_wipe(tok, sizeof(tok));
 	}
-	json_array_foreach(json_object_get(demo, "collections"), i, v)
-	{
-		struct collection col;
-		size_t k;
-		json_t *g;
-		if (rc)
-			break;
-		rc = admin_collection_add(c, r.name, str(v, "title"), str(v, "description"),
-					  str(v, "alias"), &col);
-		json_array_foreach(json_object_get(v, "grants"), k, g)
-		{
-			if (rc)
-				break;
-			rc = admin_grant(c, r.name, col.uuid, str(g, "org"),
-					 json_is_true(json_object_get(g, "read")),
-					 json_is_true(json_object_get(g, "write")));
-		}
-	}
 	rc = store_tx_end(c, rc);
 	if (rc) {
 		cli_error("init", "loading the demo failed (%s); nothing was kept", err_name(rc));
+		goto out;
+	}
+	char msg[512];
+	rc = agreements_load(app, c, buf_cstr(&ag), ag.len, 0, 0, msg, sizeof(msg), &r);
+	if (rc) {
+		cli_error("init", "%s: %s", ag_path, msg[0] ? msg : err_name(rc));
 		goto out;
 	}
 
 	/* The objects go in through ingest, exactly as a TAXII POST would. */
 	json_array_foreach(json_object_get(demo, "objects"), i, v)
 	{
-		char path[2 * CONFIG_PATH_MAX], msg[512];
+		char path[2 * CONFIG_PATH_MAX];
 		struct org o;
 		struct collection col;
 		json_t *status = NULL;
@@ -158,9 +159,9 @@ static int load_demo(struct app *app, struct store_conn *c, const char *file)
 		}
 		rc = store_org_find(c, str(v, "org"), &o);
 		if (!rc)
-			rc = store_collection_find(c, r.id, str(v, "collection"), &col);
+			rc = store_collection_find(c, r.root_id, str(v, "collection"), &col);
 		struct ingest_who who = {
-			.org_id = o.id, .org_identity = o.identity_id, .root_id = r.id};
+			.org_id = o.id, .org_identity = o.identity_id, .root_id = r.root_id};
 		if (!rc)
 			rc = ingest_envelope(app, c, &who, &col, buf_cstr(&body), body.len, &status,
 					     msg, sizeof(msg));
@@ -191,14 +192,15 @@ static int load_demo(struct app *app, struct store_conn *c, const char *file)
 		cli_error("init", "cannot write %s", cred_path);
 		goto out;
 	}
-	printf("Demo hub initialised in %s: API root /%s/, %zu organisations, %zu users.\n\n"
+	printf("Demo hub initialised in %s: agreement %s, %zu organisations, %zu users.\n\n"
 	       "Demo credentials (shown once; also in %s, mode 0600):\n\n%s\n",
-	       app->cfg.data_dir, r.name, json_array_size(json_object_get(demo, "organisations")),
+	       app->cfg.data_dir, r.key, json_array_size(json_object_get(demo, "organisations")),
 	       json_array_size(json_object_get(demo, "users")), cred_path, buf_cstr(&creds));
 	code = EXIT_OK;
 out:
 	sec_wipe(creds.data, creds.cap);
 	buf_release(&creds);
+	buf_release(&ag);
 	json_decref(demo);
 	return code;
 }

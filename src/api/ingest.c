@@ -12,6 +12,7 @@
 #include "../common/sec.h"
 #include "../common/timeutil.h"
 #include "../stix/stix.h"
+#include "agreements.h"
 #include "../common/banned.h"
 
 void ingest_format_version(int64_t us, char out[TS_BUFSZ])
@@ -42,17 +43,333 @@ static int64_t version_of(const struct stix_meta *m, int64_t date_added)
 	return m->has_version ? m->version : date_added;
 }
 
+/* renkei's extensions (DESIGN.md §4.4). */
+#define EXT_SCOPE    "extension-definition--895f0377-2635-4adc-a078-037972c6a4dc"
+#define EXT_CATEGORY "extension-definition--eae82a6d-fc6e-4bfe-8869-3aa40b815a71"
+
+struct ingest {
+	struct app *app;
+	struct store_conn *c;
+	const struct ingest_who *who;
+	const struct collection *col;
+	struct rules *rules;
+	day_t day;
+	int64_t default_scope;
+	int default_category;
+	int64_t base, stored;
+	size_t ok, bad;
+	json_t *successes, *failures, *audit_ok, *audit_refused;
+};
+
+static err_t refuse(struct ingest *in, const char *id, const char *version, const char *why)
+{
+	in->bad++;
+	json_t *a = json_pack("[s, s, s]", id, version, why);
+	if (!a || json_array_append_new(in->audit_refused, a))
+		return ERR_NOMEM;
+	return add_detail(in->failures, id, version, why);
+}
+
+/*
+ * The scope that a scope marking-definition defines (DESIGN.md §4.4):
+ * recipients are identities of organisations or users of the hub, and
+ * members of the agreement; escalation bodies are reached only through
+ * all parties' approval (Art. 3.2), never by a scope.
+ */
+static err_t scope_of_marking(struct ingest *in, json_t *ext, int64_t *scope_id, char *why,
+			      size_t n)
+{
+	int64_t orgs[POLICY_MAX_MEMBERS], users[POLICY_MAX_MEMBERS];
+	struct scope_def def = {.orgs = orgs, .users = users};
+	size_t i;
+	json_t *v;
+	json_t *rec = json_object_get(ext, "recipients");
+	json_t *groups = json_object_get(ext, "recipient_groups");
+
+	if ((rec && !json_is_array(rec)) || (groups && !json_is_array(groups)) ||
+	    json_array_size(rec) > POLICY_MAX_MEMBERS) {
+		snprintf(why, n,
+			 "sharing scope: 'recipients' and 'recipient_groups' are lists "
+			 "(at most %d recipients)",
+			 POLICY_MAX_MEMBERS);
+		return ERR_INVALID;
+	}
+	json_array_foreach(groups, i, v)
+	{
+		const char *g = json_string_value(v);
+		if (g && !strcmp(g, "parties"))
+			def.groups |= GROUP_PARTIES;
+		else if (g && !strcmp(g, "community"))
+			def.groups |= GROUP_COMMUNITY;
+		else {
+			snprintf(why, n,
+				 "sharing scope: recipient_groups[%zu] is not \"parties\" or "
+				 "\"community\"",
+				 i);
+			return ERR_INVALID;
+		}
+	}
+	json_array_foreach(rec, i, v)
+	{
+		int64_t org = 0, user = 0;
+		const char *id = json_string_value(v);
+		err_t rc = id ? store_identity_find(in->c, id, &org, &user) : ERR_NOTFOUND;
+		if (rc == ERR_NOTFOUND) {
+			snprintf(why, n,
+				 "sharing scope: recipients[%zu] is not the identity of an "
+				 "organisation or user of this hub",
+				 i);
+			return ERR_INVALID;
+		}
+		if (rc)
+			return rc;
+		if (user) {
+			struct user u;
+			rc = store_user_get(in->c, user, &u);
+			if (rc)
+				return rc;
+			org = u.org_id;
+		}
+		if (in->rules->present) {
+			const struct agreement_rules *a = &in->rules->r;
+			if (policy_is_escalation_body(a, org)) {
+				snprintf(why, n,
+					 "sharing scope: recipients[%zu] is an escalation body; "
+					 "it sees information only once every party approves "
+					 "(Art. 3.2): file a share request",
+					 i);
+				return ERR_INVALID;
+			}
+			if (!policy_is_member(a, org) && org != in->who->org_id) {
+				snprintf(why, n,
+					 "sharing scope: recipients[%zu] is not a member of "
+					 "agreement %s",
+					 i, in->rules->key);
+				return ERR_INVALID;
+			}
+		}
+		if (user)
+			users[def.n_users++] = user;
+		else
+			orgs[def.n_orgs++] = org;
+	}
+	return store_scope_get_or_add(in->c, &def, scope_id);
+}
+
+/*
+ * Reads what DESIGN.md §3.2-§3.3 needs from a valid object: its TLP, its
+ * scope and its category. Returns ERR_INVALID with the reason in why when
+ * the rules refuse it.
+ */
+static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *meta,
+			struct obj_put *put, bool *defines_scope, char *why, size_t n)
+{
+	const struct agreement_rules *a = &in->rules->r;
+	size_t i, n_tlp = 0, n_scope = 0;
+	json_t *v;
+	err_t rc;
+
+	*defines_scope = false;
+	put->tlp = TLP_UNMARKED;
+	put->scope_id = in->default_scope;
+	put->category = in->default_category;
+
+	if (in->rules->present) {
+		char day[16];
+		if (!policy_in_force(a, in->day)) {
+			term_day_format(in->day, day);
+			snprintf(why, n,
+				 "agreement %s is not in force on %s: nothing new is shared "
+				 "under it (Art. 4)",
+				 in->rules->key, day);
+			return ERR_INVALID;
+		}
+		if (!policy_is_member(a, in->who->org_id)) {
+			snprintf(why, n,
+				 "your organisation is not a party or community member of "
+				 "agreement %s",
+				 in->rules->key);
+			return ERR_INVALID;
+		}
+	}
+
+	json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
+	{
+		const char *ref = json_string_value(v);
+		int64_t owner, scope;
+		if (!ref)
+			continue;
+		enum tlp t = policy_tlp_of_marking(ref);
+		if (t != TLP_UNMARKED) {
+			if (++n_tlp > 1) {
+				snprintf(why, n, "more than one TLP marking (DESIGN.md §3.2)");
+				return ERR_INVALID;
+			}
+			put->tlp = t;
+			continue;
+		}
+		rc = store_scope_marking_find(in->c, ref, &owner, &scope);
+		if (rc == ERR_NOTFOUND)
+			continue; /* another kind of marking (PAP, a statement): carried as is */
+		if (rc)
+			return rc;
+		if (owner != in->who->org_id) {
+			snprintf(why, n,
+				 "sharing scope %s belongs to another organisation: a scope "
+				 "is set by the provider (Art. 3.1)",
+				 ref);
+			return ERR_INVALID;
+		}
+		if (++n_scope > 1) {
+			snprintf(why, n, "more than one sharing scope marking");
+			return ERR_INVALID;
+		}
+		put->scope_id = scope;
+	}
+
+	/* A scope marking-definition: its own audience is the scope it defines. */
+	json_t *ext = json_object_get(json_object_get(obj, "extensions"), EXT_SCOPE);
+	if (ext && !strcmp(meta->type, "marking-definition")) {
+		json_t *cbr = json_object_get(obj, "created_by_ref");
+		if (!cbr) {
+			snprintf(why, n,
+				 "a sharing scope marking needs created_by_ref: the provider "
+				 "that sets it (DESIGN.md §4.4)");
+			return ERR_INVALID;
+		}
+		rc = scope_of_marking(in, ext, &put->scope_id, why, n);
+		if (rc)
+			return rc;
+		*defines_scope = true;
+	}
+
+	json_t *cat = json_object_get(json_object_get(obj, "extensions"), EXT_CATEGORY);
+	if (cat) {
+		const char *key = json_string_value(json_object_get(cat, "category"));
+		enum category c = key ? policy_category_parse(key) : CAT_NONE;
+		if (c == CAT_NONE) {
+			snprintf(why, n,
+				 "category extension: 'category' must be one of attack-methods, "
+				 "threat-intelligence, recurrence-prevention, countermeasures, "
+				 "research (Art. 2.2)");
+			return ERR_INVALID;
+		}
+		put->category = c;
+	}
+	if (in->rules->present && put->category >= 0 &&
+	    !policy_may_originate(a, in->who->org_id, (enum category)put->category)) {
+		snprintf(why, n,
+			 "your organisation may not originate category '%s' under agreement "
+			 "%s (%s)",
+			 policy_category_key((enum category)put->category), in->rules->key,
+			 policy_category_article((enum category)put->category));
+		return ERR_INVALID;
+	}
+	return ERR_OK;
+}
+
+/* Validates, checks and stores the object at span sp. */
+static err_t ingest_one(struct ingest *in, const char *body, const struct stix_span *sp, size_t i)
+{
+	struct stix_meta meta;
+	char smsg[STIX_MSG_MAX], why[STIX_MSG_MAX + 64], vbuf[TS_BUFSZ];
+	const char *p = body + sp->off;
+	json_t *obj = NULL;
+	err_t rc;
+
+	memset(&meta, 0, sizeof(meta));
+	err_t vrc = stix_object_check(p, sp->len, &in->app->limits, &obj, &meta, smsg);
+	if (vrc == ERR_NOMEM)
+		return vrc;
+	if (meta.has_version)
+		ingest_format_version(meta.version, vbuf);
+	else
+		vbuf[0] = '\0';
+	if (vrc) {
+		snprintf(why, sizeof(why), "object %zu: %s", i + 1, smsg);
+		return refuse(in, meta.id, vbuf, why);
+	}
+	/* DESIGN.md §3.2: nobody posts in another organisation's name. */
+	json_t *cbr = json_object_get(obj, "created_by_ref");
+	if (cbr &&
+	    (!json_is_string(cbr) || strcmp(json_string_value(cbr), in->who->org_identity))) {
+		json_decref(obj);
+		snprintf(why, sizeof(why),
+			 "created_by_ref is not the identity of the posting organisation (%s)",
+			 in->who->org_identity);
+		return refuse(in, meta.id, vbuf, why);
+	}
+	struct obj_put put = {
+		.stix_id = meta.id,
+		.type = meta.type,
+		.spec_version = meta.spec_version[0] ? meta.spec_version : "2.1",
+		.version = meta.version,
+		.has_version = meta.has_version,
+		.org_id = in->who->org_id,
+		.body = p,
+		.body_len = sp->len,
+	};
+	bool defines_scope = false;
+	rc = sharing_of(in, obj, &meta, &put, &defines_scope, why, sizeof(why));
+	json_decref(obj);
+	if (rc == ERR_INVALID)
+		return refuse(in, meta.id, vbuf, why);
+	if (rc)
+		return rc;
+
+	enum obj_put_result res;
+	int64_t date_added = in->who->one_date_added ? in->base : in->base + in->stored++;
+	rc = store_object_put(in->c, in->col->id, &put, date_added, &res);
+	if (rc)
+		return rc;
+	ingest_format_version(version_of(&meta, date_added), vbuf);
+	switch (res) {
+	case OBJ_PUT_ADDED:
+	case OBJ_PUT_SAME:
+		in->ok++;
+		json_t *a = json_pack("[s, s]", meta.id, vbuf);
+		if (!a || json_array_append_new(in->audit_ok, a))
+			return ERR_NOMEM;
+		if (defines_scope) {
+			rc = store_scope_marking_add(in->c, meta.id, in->who->org_id, put.scope_id);
+			if (rc)
+				return rc;
+		}
+		/* §5.5: an exact duplicate MUST NOT be an error. */
+		return add_detail(in->successes, meta.id, vbuf,
+				  res == OBJ_PUT_SAME ? "already stored; nothing changed" : NULL);
+	case OBJ_PUT_CONFLICT:
+		return refuse(in, meta.id, vbuf,
+			      "another object with this id and version is stored; a change needs "
+			      "a later 'modified'");
+	case OBJ_PUT_NOT_OWNER:
+		return refuse(in, meta.id, vbuf,
+			      "this id was first shared by another organisation; only it may add "
+			      "versions (DESIGN.md §3.2)");
+	}
+	return ERR_OK;
+}
+
+/* Whether the span holds a marking-definition (a cheap scan, no parse). */
+static bool is_marking(const char *body, const struct stix_span *sp)
+{
+	char type[32];
+	return stix_scan_member_string(body + sp->off, sp->len, "type", type, sizeof(type)) &&
+	       !strcmp(type, "marking-definition");
+}
+
 err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest_who *who,
 		      const struct collection *col, const char *body, size_t len, json_t **status,
 		      char *msg, size_t msgsz)
 {
 	struct stix_span *spans = NULL;
-	size_t n = 0, ok = 0, bad = 0;
+	size_t n = 0;
 	enum stix_envelope_kind kind;
 	char smsg[STIX_MSG_MAX], vbuf[TS_BUFSZ], uuid[SEC_UUID_LEN + 1];
-	json_t *st = NULL, *successes = NULL, *failures = NULL;
+	json_t *st = NULL;
 	char *doc = NULL;
-	int64_t now = app_now(app), base = 0, date_added = 0, stored = 0;
+	int64_t now = app_now(app);
+	struct ingest in = {.app = app, .c = c, .who = who, .col = col, .day = term_day_of(now)};
 	err_t rc;
 
 	*status = NULL;
@@ -61,95 +378,30 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 		snprintf(msg, msgsz, "%s", smsg);
 		return rc == ERR_NOMEM ? rc : (rc == ERR_TOOBIG ? ERR_TOOBIG : ERR_UNPROCESSABLE);
 	}
-	successes = json_array();
-	failures = json_array();
-	if (!successes || !failures) {
+	in.rules = malloc(sizeof(*in.rules));
+	in.successes = json_array();
+	in.failures = json_array();
+	in.audit_ok = json_array();
+	in.audit_refused = json_array();
+	if (!in.rules || !in.successes || !in.failures || !in.audit_ok || !in.audit_refused) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
 
 	rc = store_tx_begin(c);
-	if (rc)
-		goto out;
-	rc = store_next_date_added(c, now, &base);
-	for (size_t i = 0; i < n && !rc; i++) {
-		struct stix_meta meta;
-		const char *p = body + spans[i].off;
-		json_t *obj = NULL;
-
-		memset(&meta, 0, sizeof(meta));
-		err_t vrc = stix_object_check(p, spans[i].len, &app->limits, &obj, &meta, smsg);
-		if (vrc == ERR_NOMEM) {
-			rc = vrc;
-			break;
-		}
-		if (meta.has_version)
-			ingest_format_version(meta.version, vbuf);
-		else
-			vbuf[0] = '\0';
-		if (vrc) {
-			char m2[STIX_MSG_MAX + 32];
-			snprintf(m2, sizeof(m2), "object %zu: %s", i + 1, smsg);
-			rc = add_detail(failures, meta.id, vbuf, m2);
-			bad++;
-			continue;
-		}
-		/* DESIGN.md §3.2: nobody posts in another organisation's name. */
-		json_t *cbr = json_object_get(obj, "created_by_ref");
-		if (cbr &&
-		    (!json_is_string(cbr) || strcmp(json_string_value(cbr), who->org_identity))) {
-			json_decref(obj);
-			snprintf(smsg, sizeof(smsg),
-				 "created_by_ref is not the identity of the posting organisation "
-				 "(%s)",
-				 who->org_identity);
-			rc = add_detail(failures, meta.id, vbuf, smsg);
-			bad++;
-			continue;
-		}
-		json_decref(obj);
-
-		struct obj_put put = {
-			.stix_id = meta.id,
-			.type = meta.type,
-			.spec_version = meta.spec_version[0] ? meta.spec_version : "2.1",
-			.version = meta.version,
-			.has_version = meta.has_version,
-			.org_id = who->org_id,
-			.body = p,
-			.body_len = spans[i].len,
-		};
-		enum obj_put_result res;
-		date_added = who->one_date_added ? base : base + stored++;
-		rc = store_object_put(c, col->id, &put, date_added, &res);
-		if (rc)
-			break;
-		ingest_format_version(version_of(&meta, date_added), vbuf);
-		switch (res) {
-		case OBJ_PUT_ADDED:
-			rc = add_detail(successes, meta.id, vbuf, NULL);
-			ok++;
-			break;
-		case OBJ_PUT_SAME:
-			/* §5.5: an exact duplicate MUST NOT be an error. */
-			rc = add_detail(successes, meta.id, vbuf,
-					"already stored; nothing changed");
-			ok++;
-			break;
-		case OBJ_PUT_CONFLICT:
-			rc = add_detail(failures, meta.id, vbuf,
-					"another object with this id and version is stored; "
-					"a change needs a later 'modified'");
-			bad++;
-			break;
-		case OBJ_PUT_NOT_OWNER:
-			rc = add_detail(failures, meta.id, vbuf,
-					"this id was first shared by another organisation; only it "
-					"may add versions (DESIGN.md §3.2)");
-			bad++;
-			break;
-		}
-	}
+	if (!rc)
+		rc = agreements_rules(app, c, who->root_id, in.rules);
+	if (!rc)
+		rc = store_collection_defaults(c, col->id, &in.default_scope, &in.default_category);
+	if (!rc)
+		rc = store_next_date_added(c, now, &in.base);
+	/* Scope markings first, so that objects of the same envelope can use them. */
+	for (size_t i = 0; i < n && !rc; i++)
+		if (is_marking(body, &spans[i]))
+			rc = ingest_one(&in, body, &spans[i], i);
+	for (size_t i = 0; i < n && !rc; i++)
+		if (!is_marking(body, &spans[i]))
+			rc = ingest_one(&in, body, &spans[i], i);
 	if (rc)
 		goto out;
 
@@ -157,16 +409,16 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	ts_format(now, vbuf);
 	st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id", uuid, "status", "complete",
 		       "request_timestamp", vbuf, "total_count", (json_int_t)n, "success_count",
-		       (json_int_t)ok, "failure_count", (json_int_t)bad, "pending_count",
+		       (json_int_t)in.ok, "failure_count", (json_int_t)in.bad, "pending_count",
 		       (json_int_t)0);
 	if (!st) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
 	/* §2: empty lists are omitted, never sent as []. */
-	if (ok && json_object_set(st, "successes", successes))
+	if (in.ok && json_object_set(st, "successes", in.successes))
 		rc = ERR_NOMEM;
-	if (bad && json_object_set(st, "failures", failures))
+	if (in.bad && json_object_set(st, "failures", in.failures))
 		rc = ERR_NOMEM;
 	if (rc)
 		goto out;
@@ -188,6 +440,11 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	rc = store_status_purge(c, now);
 	if (!rc)
 		rc = store_status_put(c, &rec, now + keep);
+	/* DESIGN.md §3.8: every accepted or refused write, in the same transaction. */
+	if (!rc)
+		rc = audit_write(app, c, "object.post", who->user_id, who->org_id, col->uuid,
+				 json_pack("{s:s, s:O, s:O}", "status", uuid, "stored", in.audit_ok,
+					   "refused", in.audit_refused));
 out:
 	rc = store_tx_end(c, rc);
 	if (rc) {
@@ -197,7 +454,10 @@ out:
 	*status = st;
 	free(doc);
 	free(spans);
-	json_decref(successes);
-	json_decref(failures);
+	free(in.rules);
+	json_decref(in.successes);
+	json_decref(in.failures);
+	json_decref(in.audit_ok);
+	json_decref(in.audit_refused);
 	return rc;
 }

@@ -2,8 +2,11 @@
  * ingest.h - taking a TAXII envelope or STIX bundle into a collection: the
  * one path by which objects enter the hub (TAXII POST and 'renkei import').
  *
- * Every object is validated on its own; the valid ones are stored in one
- * transaction, the others are listed with a precise
+ * Every object is validated on its own - as STIX 2.1, then against the
+ * rules of the API root's agreement (DESIGN.md §3.2: the agreement in force,
+ * the poster a member, the category one it may originate, one TLP marking
+ * at most, one sharing scope at most) -; the valid ones are stored in one
+ * transaction with their scope, TLP and category, the others are listed with a precise
  * message, and the TAXII status resource that says so is written in the
  * same transaction.
  */
@@ -16,6 +19,7 @@
 #include "app.h"
 
 struct ingest_who {
+	int64_t user_id;           /* the poster (0: the command line), for the audit */
 	int64_t org_id;
 	const char *org_identity; /* the poster's identity id, for created_by_ref */
 	int64_t root_id;

@@ -17,6 +17,7 @@
 #include "../common/log.h"
 #include "../common/timeutil.h"
 #include "api.h"
+#include "agreements.h"
 #include "auth.h"
 #include "ingest.h"
 #include "metrics.h"
@@ -219,6 +220,8 @@ struct ctx {
 	size_t n_seg;
 	char segbuf[2048];
 	struct api_root root;
+	struct rules *rules;	   /* the API root's agreement, if any */
+	struct obj_visibility vis; /* what the requester may see (DESIGN.md §3.1) */
 	struct collection col;
 	struct grant grant;
 };
@@ -404,8 +407,9 @@ struct page {
 	size_t n;
 	size_t max_bytes;
 	int64_t first_date, last_date, last_seq;
-	bool cut;     /* stopped early because the page is full */
-	json_t *list; /* manifest records or version strings */
+	bool cut;	   /* stopped early because the page is full */
+	json_t *list;	   /* manifest records or version strings */
+	json_t *disclosed; /* [id, version] of each record, for the audit */
 };
 
 #define STOP_PAGE ERR_TOOBIG
@@ -439,6 +443,12 @@ static err_t page_row(void *ctx, const struct obj_row *row)
 	}
 	if (rc)
 		return rc;
+	if (pg->disclosed) {
+		ingest_format_version(row->version, ver);
+		json_t *d = json_pack("[s, s]", row->stix_id, ver);
+		if (!d || json_array_append_new(pg->disclosed, d))
+			return ERR_NOMEM;
+	}
 	if (!pg->n)
 		pg->first_date = row->date_added;
 	pg->last_date = row->date_added;
@@ -451,6 +461,7 @@ static err_t page_row(void *ctx, const struct obj_row *row)
 static void query_from_filter(struct ctx *x, const struct taxii_filter *f, struct obj_query *q)
 {
 	memset(q, 0, sizeof(*q));
+	q->vis = x->vis;
 	q->collection_id = x->col.id;
 	q->ids = f->ids;
 	q->n_ids = f->n_ids;
@@ -490,21 +501,32 @@ static bool parse_filter_or_reply(struct ctx *x, unsigned allowed, struct taxii_
 	return true;
 }
 
-/* Whether any version of stix_id is stored in the collection. */
-static err_t object_exists(struct ctx *x, const char *stix_id, bool *exists)
+struct provider_ctx {
+	bool found;
+	int64_t provider;
+};
+
+static err_t note_provider(void *ctx, const struct obj_row *row)
 {
-	struct obj_query q = {.collection_id = x->col.id,
+	struct provider_ctx *p = ctx;
+	p->found = true;
+	p->provider = row->org_id;
+	return ERR_OK;
+}
+
+/* Whether the requester sees any version of stix_id, and who provided it. */
+static err_t provider_of(struct ctx *x, const char *stix_id, bool *exists, int64_t *provider)
+{
+	struct obj_query q = {.vis = x->vis,
+			      .collection_id = x->col.id,
 			      .stix_id = stix_id,
 			      .version_mode = VERSION_ALL,
 			      .limit = 1};
-	struct page pg = {
-		.x = x, .kind = PAGE_VERSIONS, .max_bytes = 1 << 20, .list = json_array()};
+	struct provider_ctx p = {0};
 	bool more;
-	if (!pg.list)
-		return ERR_NOMEM;
-	err_t rc = store_object_query(x->c, &q, page_row, &pg, &more);
-	*exists = pg.n > 0;
-	json_decref(pg.list);
+	err_t rc = store_object_query(x->c, &q, note_provider, &p, &more);
+	*exists = p.found;
+	*provider = p.provider;
 	return rc;
 }
 
@@ -530,7 +552,7 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 	q.want_body = kind == PAGE_OBJECTS;
 	if (kind == PAGE_VERSIONS)
 		q.version_mode = VERSION_ALL; /* §5.8: every version, no match[version] */
-	if (kind != PAGE_OBJECTS && !(pg.list = json_array())) {
+	if ((kind != PAGE_OBJECTS && !(pg.list = json_array())) || !(pg.disclosed = json_array())) {
 		reply_err(x->resp, ERR_NOMEM);
 		goto out;
 	}
@@ -553,7 +575,8 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 		/* §5.6, §5.8: an unknown object is 404; a known one that the
 		 * filters exclude is an empty answer. */
 		bool exists = false;
-		rc = object_exists(x, stix_id, &exists);
+		int64_t provider;
+		rc = provider_of(x, stix_id, &exists, &provider);
 		if (rc) {
 			reply_err(x->resp, rc);
 			goto out;
@@ -598,6 +621,21 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 		reply_err(x->resp, rc);
 		goto out;
 	}
+	if (pg.n) {
+		/* DESIGN.md §3.8: who received which versions, recorded before
+		 * anything is sent; what cannot be recorded is not disclosed. */
+		rc = store_tx_begin(x->c);
+		if (!rc)
+			rc = audit_write(x->app, x->c, "disclosure", x->who.user.id, x->who.org.id,
+					 x->col.uuid,
+					 json_pack("{s:s, s:O}", "route", x->resp->route,
+						   "versions", pg.disclosed));
+		rc = store_tx_end(x->c, rc);
+		if (rc) {
+			reply_err(x->resp, rc);
+			goto out;
+		}
+	}
 	x->resp->status = 200;
 	if (pg.n) {
 		x->resp->has_date_headers = true;
@@ -606,6 +644,7 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 	}
 out:
 	json_decref(pg.list);
+	json_decref(pg.disclosed);
 	taxii_filter_release(&f);
 }
 
@@ -638,6 +677,7 @@ static void h_objects_post(struct ctx *x)
 		return;
 	}
 	struct ingest_who who = {
+		.user_id = x->who.user.id,
 		.org_id = x->who.org.id,
 		.org_identity = x->who.org.identity_id,
 		.root_id = x->root.id,
@@ -681,9 +721,33 @@ static void h_object_delete(struct ctx *x, const char *stix_id)
 	/* Without match[version], DELETE removes the object: every version. */
 	if (!f.version_mode)
 		q.version_mode = VERSION_ALL;
-	err_t rc = store_tx_begin(x->c);
+	/* An object the requester may not see is as absent as one that never
+	 * was; one it sees but did not provide is not its to delete. */
+	bool exists = false;
+	int64_t provider = 0;
+	err_t rc = provider_of(x, stix_id, &exists, &provider);
+	if (rc) {
+		reply_err(x->resp, rc);
+		goto out;
+	}
+	if (!exists) {
+		reply_error(x->resp, 404, "no object with this id in this collection");
+		goto out;
+	}
+	if (provider != x->who.org.id) {
+		reply_error(x->resp, 403,
+			    "only the organisation that provided an object may delete it");
+		goto out;
+	}
+	q.vis.mode = VIS_OWN;
+	rc = store_tx_begin(x->c);
 	if (!rc)
 		rc = store_object_delete(x->c, &q, &n);
+	if (!rc && n)
+		rc = audit_write(x->app, x->c, "object.delete", x->who.user.id, x->who.org.id,
+				 stix_id,
+				 json_pack("{s:s, s:I}", "collection", x->col.uuid, "versions",
+					   (json_int_t)n));
 	rc = store_tx_end(x->c, rc);
 	if (rc) {
 		reply_err(x->resp, rc);
@@ -818,6 +882,14 @@ static void route_taxii(struct ctx *x)
 		reply_err(x->resp, rc);
 		return;
 	}
+	x->rules = malloc(sizeof(*x->rules));
+	rc = x->rules ? agreements_rules(x->app, x->c, x->root.id, x->rules) : ERR_NOMEM;
+	if (rc) {
+		reply_err(x->resp, rc);
+		return;
+	}
+	agreements_visibility(x->rules, x->who.org.id, x->who.user.id, term_day_of(app_now(x->app)),
+			      &x->vis);
 	if (n == 1) {
 		x->resp->route = "api_root";
 		if (method_ok_or_reply(x, "GET"))
@@ -907,5 +979,6 @@ void api_handle(struct app *app, const struct api_req *req, struct api_resp *res
 out:
 	if (x->c)
 		store_conn_put(app->store, x->c);
+	free(x->rules);
 	free(x);
 }

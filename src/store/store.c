@@ -161,6 +161,12 @@ err_t store_org_identity(struct store_conn *c, int64_t id, char **json, size_t *
 	return c->be->org_identity(c, id, json, len);
 }
 
+err_t store_identity_find(struct store_conn *c, const char *identity_id, int64_t *org_id,
+			  int64_t *user_id)
+{
+	return c->be->identity_find(c, identity_id, org_id, user_id);
+}
+
 err_t store_user_add(struct store_conn *c, struct user *u)
 {
 	return c->be->user_add(c, u);

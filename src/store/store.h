@@ -224,6 +224,11 @@ err_t store_org_list(struct store_conn *c, err_t (*fn)(void *, const struct org 
 /* The organisation's STIX identity as stored: malloc'd, caller frees. */
 err_t store_org_identity(struct store_conn *c, int64_t id, char **json, size_t *len);
 
+/* Which organisation or user has the STIX identity identity_id: sets one of
+ * *org_id / *user_id (the other 0); ERR_NOTFOUND when neither. */
+err_t store_identity_find(struct store_conn *c, const char *identity_id, int64_t *org_id,
+			  int64_t *user_id);
+
 /* Users. Names are unique across the hub. */
 err_t store_user_add(struct store_conn *c, struct user *u);
 err_t store_user_get(struct store_conn *c, int64_t id, struct user *u);

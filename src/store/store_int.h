@@ -29,6 +29,8 @@ struct store_be {
 	err_t (*org_list)(struct store_conn *c, err_t (*fn)(void *, const struct org *), void *ctx);
 	err_t (*org_identity)(struct store_conn *c, int64_t id, char **json, size_t *len);
 
+	err_t (*identity_find)(struct store_conn *c, const char *identity_id, int64_t *org_id,
+			       int64_t *user_id);
 	err_t (*user_add)(struct store_conn *c, struct user *u);
 	err_t (*user_get)(struct store_conn *c, int64_t id, const char *name, struct user *u);
 	err_t (*user_list)(struct store_conn *c, err_t (*fn)(void *, const struct user *),

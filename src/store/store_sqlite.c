@@ -187,6 +187,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_ORG_GET_NAME] = "SELECT id, name, title, identity_id, created FROM orgs WHERE name = ?1",
 	[S_ORG_LIST] = "SELECT id, name, title, identity_id, created FROM orgs ORDER BY id",
 	[S_ORG_IDENTITY] = "SELECT identity FROM orgs WHERE id = ?1",
+	[S_IDENTITY_ORG] = "SELECT id FROM orgs WHERE identity_id = ?1",
+	[S_IDENTITY_USER] = "SELECT id FROM users WHERE identity_id = ?1",
 	[S_USER_ADD] = "INSERT INTO users(org_id, name, identity_id, roles, disabled, pw_hash, "
 		       "created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_USER_GET_ID] = "SELECT id, org_id, name, identity_id, roles, disabled, pw_hash, created "
@@ -488,6 +490,31 @@ static err_t sq_org_identity(struct store_conn *base, int64_t id, char **json, s
 	rc = dup_col(s, 0, json, len);
 	sqlite3_reset(s);
 	return rc;
+}
+
+static err_t sq_identity_find(struct store_conn *base, const char *identity_id, int64_t *org_id,
+			     int64_t *user_id)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_IDENTITY_ORG);
+	*org_id = *user_id = 0;
+	bind_text(s, 1, identity_id);
+	err_t rc = one_row(c, s, "identity org");
+	if (rc == ERR_OK) {
+		*org_id = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return ERR_OK;
+	}
+	if (rc != ERR_NOTFOUND)
+		return rc;
+	s = stmt(c, S_IDENTITY_USER);
+	bind_text(s, 1, identity_id);
+	rc = one_row(c, s, "identity user");
+	if (rc)
+		return rc;
+	*user_id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return ERR_OK;
 }
 
 /* ---- users ---- */
@@ -1266,6 +1293,7 @@ const struct store_be store_sqlite_be = {
 	.org_get = sq_org_get,
 	.org_list = sq_org_list,
 	.org_identity = sq_org_identity,
+	.identity_find = sq_identity_find,
 	.user_add = sq_user_add,
 	.user_get = sq_user_get,
 	.user_list = sq_user_list,

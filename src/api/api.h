@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "../common/buf.h"
 #include "../common/timeutil.h"
 #include "app.h"
@@ -56,6 +58,18 @@ struct api_resp {
 /* Prepares resp for a request: status 500, empty capped body. */
 void api_resp_init(struct api_resp *resp, size_t max_body);
 void api_resp_release(struct api_resp *resp);
+
+/* Answers with an error resource {title, description, http_status}: the
+ * TAXII 2.1 error resource (§3.6.1), also used by the management API.
+ * description is for the client: never internals, never anything about
+ * what the requester may not see. */
+void api_reply_error(struct api_resp *resp, int status, const char *description);
+
+/* Answers for an err_t that is not the client's fault, or maps it. */
+void api_reply_err(struct api_resp *resp, err_t rc);
+
+/* Sends v (stolen) as the JSON body with status. */
+void api_reply_json(struct api_resp *resp, int status, json_t *v);
 
 /* Handles one request; always leaves a complete response in resp. */
 void api_handle(struct app *app, const struct api_req *req, struct api_resp *resp);

@@ -22,7 +22,7 @@ struct app {
 	struct auth_state *auth;
 	struct metrics *metrics;
 	struct rules_cache *rules; /* agreements.c: the rules of each API root */
-	int64_t fixed_now; /* test_clock, in microseconds; 0: the wall clock */
+	int64_t fixed_now;	   /* test_clock, in microseconds; 0: the wall clock */
 };
 
 /*

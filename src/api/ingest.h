@@ -19,7 +19,7 @@
 #include "app.h"
 
 struct ingest_who {
-	int64_t user_id;           /* the poster (0: the command line), for the audit */
+	int64_t user_id; /* the poster (0: the command line), for the audit */
 	int64_t org_id;
 	const char *org_identity; /* the poster's identity id, for created_by_ref */
 	int64_t root_id;

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "mgmt.h"
 #include "query.h"
 #include "../common/banned.h"
 
@@ -33,7 +34,6 @@ void api_resp_init(struct api_resp *resp, size_t max_body)
 {
 	memset(resp, 0, sizeof(*resp));
 	resp->status = 500;
-	resp->content_type = TAXII_MEDIA;
 	resp->route = "other";
 	snprintf(resp->user, sizeof(resp->user), "-");
 	snprintf(resp->org, sizeof(resp->org), "-");
@@ -70,7 +70,7 @@ static const char *status_title(int status)
  * must never carry database text, internals, or anything about objects the
  * requester may not see.
  */
-static void reply_error(struct api_resp *resp, int status, const char *description)
+void api_reply_error(struct api_resp *resp, int status, const char *description)
 {
 	char code[8];
 	snprintf(code, sizeof(code), "%d", status);
@@ -81,7 +81,6 @@ static void reply_error(struct api_resp *resp, int status, const char *descripti
 	char *s = e ? json_dumps(e, JSON_COMPACT) : NULL;
 	buf_reset(&resp->body);
 	resp->status = status;
-	resp->content_type = TAXII_MEDIA;
 	resp->has_date_headers = false;
 	if (s)
 		buf_adds(&resp->body, s);
@@ -90,35 +89,36 @@ static void reply_error(struct api_resp *resp, int status, const char *descripti
 }
 
 /* Answers for an err_t that is not the client's fault, or maps it. */
-static void reply_err(struct api_resp *resp, err_t rc)
+void api_reply_err(struct api_resp *resp, err_t rc)
 {
 	switch (rc) {
-	case ERR_BUSY: reply_error(resp, 503, "the store is busy; try again"); break;
+	case ERR_BUSY: api_reply_error(resp, 503, "the store is busy; try again"); break;
 	case ERR_TOOBIG:
-		reply_error(resp, 413,
-			    "the request or its result is larger than this server allows");
+		api_reply_error(resp, 413,
+				"the request or its result is larger than this server allows");
 		break;
-	case ERR_NOTFOUND: reply_error(resp, 404, "not found"); break;
+	case ERR_NOTFOUND: api_reply_error(resp, 404, "not found"); break;
 	default:
-		reply_error(resp, 500,
-			    "the server could not complete the request; the log has the detail");
+		api_reply_error(
+			resp, 500,
+			"the server could not complete the request; the log has the detail");
 		break;
 	}
 }
 
 /* Sends a JSON value as the 200 (or other) body. Steals v. */
-static void reply_json(struct api_resp *resp, int status, json_t *v)
+void api_reply_json(struct api_resp *resp, int status, json_t *v)
 {
 	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
 	json_decref(v);
 	if (!s) {
-		reply_error(resp, 500, "out of memory");
+		api_reply_error(resp, 500, "out of memory");
 		return;
 	}
 	buf_reset(&resp->body);
 	if (buf_adds(&resp->body, s)) {
 		free(s);
-		reply_error(resp, 500, "response too large");
+		api_reply_error(resp, 500, "response too large");
 		return;
 	}
 	free(s);
@@ -276,7 +276,7 @@ static void h_discovery(struct ctx *x)
 	if (rc) {
 		json_decref(roots);
 		json_decref(d);
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		return;
 	}
 	if (x->app->cfg.contact[0])
@@ -286,7 +286,7 @@ static void h_discovery(struct ctx *x)
 		json_object_set(d, "api_roots", roots);
 	}
 	json_decref(roots);
-	reply_json(x->resp, 200, d);
+	api_reply_json(x->resp, 200, d);
 }
 
 static void h_api_root(struct ctx *x)
@@ -295,7 +295,7 @@ static void h_api_root(struct ctx *x)
 			      "max_content_length", (json_int_t)x->app->cfg.max_content_length);
 	if (r && x->root.description[0])
 		json_object_set_new(r, "description", json_string(x->root.description));
-	reply_json(x->resp, 200, r);
+	api_reply_json(x->resp, 200, r);
 }
 
 static void h_status(struct ctx *x, const char *id)
@@ -307,17 +307,17 @@ static void h_status(struct ctx *x, const char *id)
 	if (rc == ERR_NOTFOUND ||
 	    (!rc && (st.root_id != x->root.id || st.org_id != x->who.org.id))) {
 		free(doc);
-		reply_error(x->resp, 404,
-			    "no such status resource (they are kept for a limited time)");
+		api_reply_error(x->resp, 404,
+				"no such status resource (they are kept for a limited time)");
 		return;
 	}
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		return;
 	}
 	buf_reset(&x->resp->body);
 	if (buf_add(&x->resp->body, doc, st.doc_len))
-		reply_error(x->resp, 500, "response too large");
+		api_reply_error(x->resp, 500, "response too large");
 	else
 		x->resp->status = 200;
 	free(doc);
@@ -364,14 +364,14 @@ static void h_collections(struct ctx *x)
 		cl.list ? store_collection_list(x->c, x->root.id, add_collection, &cl) : ERR_NOMEM;
 	if (rc) {
 		json_decref(cl.list);
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		return;
 	}
 	json_t *o = json_object();
 	if (o && json_array_size(cl.list))
 		json_object_set(o, "collections", cl.list);
 	json_decref(cl.list);
-	reply_json(x->resp, 200, o);
+	api_reply_json(x->resp, 200, o);
 }
 
 /* Finds the collection of segment 3 and the requester's grant on it;
@@ -382,11 +382,11 @@ static bool find_collection_or_reply(struct ctx *x, const char *key)
 	if (!rc)
 		rc = store_grant_get(x->c, x->col.id, x->who.org.id, &x->grant);
 	if (rc == ERR_NOTFOUND || (!rc && !x->grant.can_read && !x->grant.can_write)) {
-		reply_error(x->resp, 404, "no such collection");
+		api_reply_error(x->resp, 404, "no such collection");
 		return false;
 	}
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		return false;
 	}
 	return true;
@@ -394,7 +394,7 @@ static bool find_collection_or_reply(struct ctx *x, const char *key)
 
 static void h_collection(struct ctx *x)
 {
-	reply_json(x->resp, 200, collection_json(&x->col, &x->grant));
+	api_reply_json(x->resp, 200, collection_json(&x->col, &x->grant));
 }
 
 /* ---- object queries (§3.4, §5.3, §5.4, §5.6, §5.8) ---- */
@@ -486,16 +486,16 @@ static bool parse_filter_or_reply(struct ctx *x, unsigned allowed, struct taxii_
 {
 	char msg[QUERY_MSG_MAX];
 	if (x->req->too_many_params) {
-		reply_error(x->resp, 400, "too many query parameters");
+		api_reply_error(x->resp, 400, "too many query parameters");
 		return false;
 	}
 	err_t rc = taxii_filter_parse(x->req->params, x->req->n_params, allowed, f, msg);
 	if (rc == ERR_NOMEM) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		return false;
 	}
 	if (rc) {
-		reply_error(x->resp, 400, msg);
+		api_reply_error(x->resp, 400, msg);
 		return false;
 	}
 	return true;
@@ -553,13 +553,13 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 	if (kind == PAGE_VERSIONS)
 		q.version_mode = VERSION_ALL; /* §5.8: every version, no match[version] */
 	if ((kind != PAGE_OBJECTS && !(pg.list = json_array())) || !(pg.disclosed = json_array())) {
-		reply_err(x->resp, ERR_NOMEM);
+		api_reply_err(x->resp, ERR_NOMEM);
 		goto out;
 	}
 
 	buf_reset(b);
 	if (kind == PAGE_OBJECTS && buf_adds(b, "{\"objects\":[")) {
-		reply_err(x->resp, ERR_NOMEM);
+		api_reply_err(x->resp, ERR_NOMEM);
 		goto out;
 	}
 	rc = store_object_query(x->c, &q, page_row, &pg, &more);
@@ -568,7 +568,7 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 		more = true;
 	}
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		goto out;
 	}
 	if (stix_id && pg.n == 0 && !f.has_next) {
@@ -578,11 +578,11 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 		int64_t provider;
 		rc = provider_of(x, stix_id, &exists, &provider);
 		if (rc) {
-			reply_err(x->resp, rc);
+			api_reply_err(x->resp, rc);
 			goto out;
 		}
 		if (!exists) {
-			reply_error(x->resp, 404, "no object with this id in this collection");
+			api_reply_error(x->resp, 404, "no object with this id in this collection");
 			goto out;
 		}
 	}
@@ -618,7 +618,7 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 		free(s);
 	}
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		goto out;
 	}
 	if (pg.n) {
@@ -632,7 +632,7 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 						   "versions", pg.disclosed));
 		rc = store_tx_end(x->c, rc);
 		if (rc) {
-			reply_err(x->resp, rc);
+			api_reply_err(x->resp, rc);
 			goto out;
 		}
 	}
@@ -653,7 +653,7 @@ static bool require_read_or_reply(struct ctx *x)
 {
 	if (x->grant.can_read)
 		return true;
-	reply_error(x->resp, 403, "your organisation may not read this collection");
+	api_reply_error(x->resp, 403, "your organisation may not read this collection");
 	return false;
 }
 
@@ -663,17 +663,17 @@ static void h_objects_post(struct ctx *x)
 	json_t *status = NULL;
 
 	if (!x->grant.can_write) {
-		reply_error(x->resp, 403,
-			    "your organisation may not add objects to this collection");
+		api_reply_error(x->resp, 403,
+				"your organisation may not add objects to this collection");
 		return;
 	}
 	if (!x->req->content_type ||
 	    !media_is_taxii(x->req->content_type, strlen(x->req->content_type), false)) {
-		reply_error(x->resp, 415, "send the envelope as Content-Type: " TAXII_MEDIA);
+		api_reply_error(x->resp, 415, "send the envelope as Content-Type: " TAXII_MEDIA);
 		return;
 	}
 	if (x->req->body_too_big) {
-		reply_error(x->resp, 413, "the request body is larger than max_content_length");
+		api_reply_error(x->resp, 413, "the request body is larger than max_content_length");
 		return;
 	}
 	struct ingest_who who = {
@@ -687,19 +687,19 @@ static void h_objects_post(struct ctx *x)
 	if (rc == ERR_UNPROCESSABLE) {
 		char d[STIX_MSG_MAX + 96];
 		snprintf(d, sizeof(d), "the body is not a TAXII envelope: %.300s", msg);
-		reply_error(x->resp, 422, d);
+		api_reply_error(x->resp, 422, d);
 		return;
 	}
 	if (rc == ERR_TOOBIG) {
-		reply_error(x->resp, 413,
-			    "the envelope holds more objects than this server takes at once");
+		api_reply_error(x->resp, 413,
+				"the envelope holds more objects than this server takes at once");
 		return;
 	}
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		return;
 	}
-	reply_json(x->resp, 202, status);
+	api_reply_json(x->resp, 202, status);
 }
 
 static void h_object_delete(struct ctx *x, const char *stix_id)
@@ -710,8 +710,8 @@ static void h_object_delete(struct ctx *x, const char *stix_id)
 
 	/* §5.7: DELETE needs both rights; one of them alone is 403. */
 	if (!x->grant.can_read || !x->grant.can_write) {
-		reply_error(x->resp, 403,
-			    "deleting needs both read and write rights on the collection");
+		api_reply_error(x->resp, 403,
+				"deleting needs both read and write rights on the collection");
 		return;
 	}
 	if (!parse_filter_or_reply(x, QF_VERSION | QF_SPEC_VERSION, &f))
@@ -727,16 +727,16 @@ static void h_object_delete(struct ctx *x, const char *stix_id)
 	int64_t provider = 0;
 	err_t rc = provider_of(x, stix_id, &exists, &provider);
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		goto out;
 	}
 	if (!exists) {
-		reply_error(x->resp, 404, "no object with this id in this collection");
+		api_reply_error(x->resp, 404, "no object with this id in this collection");
 		goto out;
 	}
 	if (provider != x->who.org.id) {
-		reply_error(x->resp, 403,
-			    "only the organisation that provided an object may delete it");
+		api_reply_error(x->resp, 403,
+				"only the organisation that provided an object may delete it");
 		goto out;
 	}
 	q.vis.mode = VIS_OWN;
@@ -750,11 +750,12 @@ static void h_object_delete(struct ctx *x, const char *stix_id)
 					   (json_int_t)n));
 	rc = store_tx_end(x->c, rc);
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		goto out;
 	}
 	if (n == 0) {
-		reply_error(x->resp, 404, "no object with this id and version in this collection");
+		api_reply_error(x->resp, 404,
+				"no object with this id and version in this collection");
 		goto out;
 	}
 	buf_reset(&x->resp->body);
@@ -796,7 +797,7 @@ static void h_metrics(struct app *app, struct api_resp *resp)
 	if (!rc)
 		rc = metrics_render(app->metrics, n, &resp->body);
 	if (rc) {
-		reply_err(resp, rc);
+		api_reply_err(resp, rc);
 		return;
 	}
 	resp->status = 200;
@@ -813,7 +814,7 @@ static bool method_ok_or_reply(struct ctx *x, const char *allow)
 		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
 			return true;
 	x->resp->allow = allow;
-	reply_error(x->resp, 405, "this resource does not take that method");
+	api_reply_error(x->resp, 405, "this resource does not take that method");
 	return false;
 }
 
@@ -857,7 +858,7 @@ static void route_collection(struct ctx *x)
 		if (method_ok_or_reply(x, "GET") && require_read_or_reply(x))
 			serve_page(x, PAGE_VERSIONS, seg[4], VERSIONS_FILTERS);
 	} else {
-		reply_error(x->resp, 404, "no such resource");
+		api_reply_error(x->resp, 404, "no such resource");
 	}
 }
 
@@ -875,17 +876,17 @@ static void route_taxii(struct ctx *x)
 	}
 	rc = store_root_find(x->c, seg[0], &x->root);
 	if (rc == ERR_NOTFOUND) {
-		reply_error(x->resp, 404, "no such API root");
+		api_reply_error(x->resp, 404, "no such API root");
 		return;
 	}
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		return;
 	}
 	x->rules = malloc(sizeof(*x->rules));
 	rc = x->rules ? agreements_rules(x->app, x->c, x->root.id, x->rules) : ERR_NOMEM;
 	if (rc) {
-		reply_err(x->resp, rc);
+		api_reply_err(x->resp, rc);
 		return;
 	}
 	agreements_visibility(x->rules, x->who.org.id, x->who.user.id, term_day_of(app_now(x->app)),
@@ -906,7 +907,7 @@ static void route_taxii(struct ctx *x)
 		if (find_collection_or_reply(x, seg[2]))
 			route_collection(x);
 	} else {
-		reply_error(x->resp, 404, "no such resource");
+		api_reply_error(x->resp, 404, "no such resource");
 	}
 }
 
@@ -919,7 +920,7 @@ static bool ops_route(struct app *app, const struct api_req *req, struct api_res
 		return false;
 	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
 		resp->allow = "GET";
-		reply_error(resp, 405, "use GET");
+		api_reply_error(resp, 405, "use GET");
 	} else if (health) {
 		h_healthz(app, resp);
 	} else {
@@ -936,23 +937,24 @@ void api_handle(struct app *app, const struct api_req *req, struct api_resp *res
 
 	if (ops_route(app, req, resp))
 		return;
+	bool mgmt = !strncmp(req->path, "/api/", 5);
 
 	/* §1.6.8: a request that will not take TAXII 2.1 gets 406. */
-	if (!accept_ok(req->accept)) {
-		reply_error(resp, 406, "this server answers with " TAXII_MEDIA);
+	if (!mgmt && !accept_ok(req->accept)) {
+		api_reply_error(resp, 406, "this server answers with " TAXII_MEDIA);
 		return;
 	}
 
 	x = calloc(1, sizeof(*x));
 	if (!x) {
-		reply_err(resp, ERR_NOMEM);
+		api_reply_err(resp, ERR_NOMEM);
 		return;
 	}
 	x->app = app;
 	x->req = req;
 	x->resp = resp;
 	if (!split_path(x, &trailing) || x->n_seg == 0) {
-		reply_error(resp, 404, "no such resource");
+		api_reply_error(resp, 404, "no such resource");
 		goto out;
 	}
 	store_conn_get(app->store, &x->c);
@@ -961,18 +963,22 @@ void api_handle(struct app *app, const struct api_req *req, struct api_resp *res
 	if (rc == ERR_UNAUTH) {
 		resp->www_authenticate = true;
 		resp->delay_ms = delay;
-		reply_error(resp, 401, "authentication required: HTTP Basic or a Bearer token");
+		api_reply_error(resp, 401, "authentication required: HTTP Basic or a Bearer token");
 		goto out;
 	}
 	if (rc) {
-		reply_err(resp, rc);
+		api_reply_err(resp, rc);
 		goto out;
 	}
 	snprintf(resp->user, sizeof(resp->user), "%s", x->who.user.name);
 	snprintf(resp->org, sizeof(resp->org), "%s", x->who.org.name);
+	if (mgmt) {
+		mgmt_handle(app, x->c, &x->who, req, resp, x->seg, x->n_seg);
+		goto out;
+	}
 	if (!trailing) {
 		/* §3.1: every TAXII URL ends with '/'. */
-		reply_error(resp, 404, "no such resource (TAXII URLs end with '/')");
+		api_reply_error(resp, 404, "no such resource (TAXII URLs end with '/')");
 		goto out;
 	}
 	route_taxii(x);

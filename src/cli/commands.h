@@ -16,5 +16,8 @@ int cmd_collection(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_agreement(int argc, char **argv);
+int cmd_share(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -26,6 +26,9 @@ static const struct {
 	{"collection", cmd_collection, "add, list collections; grant organisations rights"},
 	{"import", cmd_import, "import a STIX bundle or TAXII envelope into a collection"},
 	{"export", cmd_export, "export a collection as a STIX bundle"},
+	{"agreement", cmd_agreement, "load agreements; their status, term and objections"},
+	{"share", cmd_share, "share requests, approvals, grants and revocations"},
+	{"audit", cmd_audit, "verify and show the audit log"},
 	{"config", cmd_config, "print the effective configuration"},
 };
 

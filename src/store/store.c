@@ -238,6 +238,11 @@ err_t store_collection_add(struct store_conn *c, struct collection *col)
 	return c->be->collection_add(c, col);
 }
 
+err_t store_collection_get(struct store_conn *c, int64_t id, struct collection *col)
+{
+	return c->be->collection_get(c, id, col);
+}
+
 err_t store_collection_find(struct store_conn *c, int64_t root_id, const char *key,
 			    struct collection *col)
 {

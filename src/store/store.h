@@ -250,6 +250,8 @@ err_t store_root_find(struct store_conn *c, const char *name, struct api_root *r
 err_t store_root_list(struct store_conn *c, err_t (*fn)(void *, const struct api_root *),
 		      void *ctx);
 err_t store_collection_add(struct store_conn *c, struct collection *col);
+/* The collection with the store's id. */
+err_t store_collection_get(struct store_conn *c, int64_t id, struct collection *col);
 /* Finds a collection of root_id by its UUID or its alias. */
 err_t store_collection_find(struct store_conn *c, int64_t root_id, const char *key,
 			    struct collection *col);
@@ -382,8 +384,9 @@ struct share_request {
 	int64_t target_org, target_user; /* target_user 0: the whole organisation */
 	int64_t requester_user, requester_org;
 	int64_t provider_org;
-	int need;   /* SHARE_NEED_* */
-	int status; /* SHARE_PENDING, ... */
+	int need;	     /* SHARE_NEED_* */
+	char required[1024]; /* organisations whose approval it needs: a JSON array of ids */
+	int status;	     /* SHARE_PENDING, ... */
 	char reason[STORE_TITLE_MAX];
 	int64_t created, decided;
 };

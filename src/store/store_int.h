@@ -49,6 +49,7 @@ struct store_be {
 	err_t (*root_list)(struct store_conn *c, err_t (*fn)(void *, const struct api_root *),
 			   void *ctx);
 	err_t (*collection_add)(struct store_conn *c, struct collection *col);
+	err_t (*collection_get)(struct store_conn *c, int64_t id, struct collection *col);
 	err_t (*collection_find)(struct store_conn *c, int64_t root_id, const char *key,
 				 struct collection *col);
 	err_t (*collection_list)(struct store_conn *c, int64_t root_id,

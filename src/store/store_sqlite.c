@@ -142,6 +142,7 @@ static const char *const migrations[] = {
 	" requester_org INTEGER NOT NULL,"
 	" provider_org INTEGER NOT NULL,"
 	" need INTEGER NOT NULL,"
+	" required TEXT NOT NULL,"
 	" status INTEGER NOT NULL,"
 	" reason TEXT NOT NULL,"
 	" created INTEGER NOT NULL,"
@@ -211,6 +212,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_ROOT_LIST] = "SELECT id, name, title, description FROM api_roots ORDER BY id",
 	[S_COLL_ADD] = "INSERT INTO collections(root_id, uuid, title, description, alias) "
 		       "VALUES(?1, ?2, ?3, ?4, NULLIF(?5, ''))",
+	[S_COLL_GET] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM "
+		       "collections WHERE id = ?1",
 	[S_COLL_FIND] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM "
 			"collections WHERE root_id = ?1 AND (uuid = ?2 OR alias = ?2)",
 	[S_COLL_LIST] = "SELECT id, root_id, uuid, title, description, coalesce(alias, '') FROM "
@@ -493,7 +496,7 @@ static err_t sq_org_identity(struct store_conn *base, int64_t id, char **json, s
 }
 
 static err_t sq_identity_find(struct store_conn *base, const char *identity_id, int64_t *org_id,
-			     int64_t *user_id)
+			      int64_t *user_id)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_IDENTITY_ORG);
@@ -749,6 +752,19 @@ static err_t sq_collection_add(struct store_conn *base, struct collection *col)
 	if (!rc)
 		col->id = sqlite3_last_insert_rowid(c->db);
 	return rc;
+}
+
+static err_t sq_collection_get(struct store_conn *base, int64_t id, struct collection *col)
+{
+	struct sqlite_conn *c = sq(base);
+	sqlite3_stmt *s = stmt(c, S_COLL_GET);
+	sqlite3_bind_int64(s, 1, id);
+	err_t rc = one_row(c, s, "collection get");
+	if (rc)
+		return rc;
+	coll_from_row(s, col);
+	sqlite3_reset(s);
+	return ERR_OK;
 }
 
 static err_t sq_collection_find(struct store_conn *base, int64_t root_id, const char *key,
@@ -1307,6 +1323,7 @@ const struct store_be store_sqlite_be = {
 	.root_find = sq_root_find,
 	.root_list = sq_root_list,
 	.collection_add = sq_collection_add,
+	.collection_get = sq_collection_get,
 	.collection_find = sq_collection_find,
 	.collection_list = sq_collection_list,
 	.grant_set = sq_grant_set,

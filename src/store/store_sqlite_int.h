@@ -39,6 +39,7 @@ enum stmt_id {
 	S_ROOT_FIND,
 	S_ROOT_LIST,
 	S_COLL_ADD,
+	S_COLL_GET,
 	S_COLL_FIND,
 	S_COLL_LIST,
 	S_GRANT_SET,

@@ -508,6 +508,7 @@ static void share_from_row(sqlite3_stmt *s, struct share_request *r)
 	copy_col(r->reason, sizeof(r->reason), s, 11);
 	r->created = sqlite3_column_int64(s, 12);
 	r->decided = sqlite3_column_int64(s, 13);
+	copy_col(r->required, sizeof(r->required), s, 14);
 }
 
 err_t sq_share_add(struct store_conn *base, struct share_request *r)
@@ -526,6 +527,7 @@ err_t sq_share_add(struct store_conn *base, struct share_request *r)
 	sqlite3_bind_int(s, 10, r->status);
 	bind_text(s, 11, r->reason);
 	sqlite3_bind_int64(s, 12, r->created);
+	bind_text(s, 13, r->required);
 	err_t rc = exec_done(c, s, "share add");
 	if (!rc)
 		r->id = sqlite3_last_insert_rowid(c->db);

@@ -34,6 +34,7 @@ void api_resp_init(struct api_resp *resp, size_t max_body)
 {
 	memset(resp, 0, sizeof(*resp));
 	resp->status = 500;
+	resp->content_type = TAXII_MEDIA;
 	resp->route = "other";
 	snprintf(resp->user, sizeof(resp->user), "-");
 	snprintf(resp->org, sizeof(resp->org), "-");

@@ -28,8 +28,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#define START_TIMEOUT_MS 30000
-#define STOP_TIMEOUT_MS 60000
+#define START_TIMEOUT_MS  30000
+#define STOP_TIMEOUT_MS	  60000
 #define REQUEST_TIMEOUT_S 120L
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -143,7 +143,8 @@ static char *read_file(const char *path)
 
 void rk_basic(const char *user, const char *secret, char *out, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char plain[512];
 	int pl = snprintf(plain, sizeof(plain), "%s:%s", user, secret);
 	size_t len = pl < 0 ? 0 : (size_t)pl, o = 0;
@@ -212,7 +213,7 @@ static int run_argv(struct rk_hub *h, const char *input, char **out, char **argv
 		close(in[1]);
 		close(outp[0]);
 		close(outp[1]);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
@@ -265,6 +266,21 @@ int rk_cli(struct rk_hub *h, const char *input, char **out, ...)
 	return run_argv(h, input, out, argv);
 }
 
+int rk_run(struct rk_hub *h, char **out, const char *prog, ...)
+{
+	char *argv[RK_MAX_ARGS + 2];
+	size_t n = 0;
+	va_list ap;
+
+	argv[n++] = (char *)prog;
+	va_start(ap, prog);
+	for (const char *a; (a = va_arg(ap, const char *)) && n < RK_MAX_ARGS;)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_argv(h, NULL, out, argv);
+}
+
 static void rm_tree(const char *dir);
 
 /* Fills the ready-made Authorization values of c from its secrets. */
@@ -293,10 +309,14 @@ struct rk_hub *rk_hub_new(void)
 	snprintf(h->data, sizeof(h->data), "%s/data", h->dir);
 	snprintf(h->port_file, sizeof(h->port_file), "%s/port", h->dir);
 	snprintf(h->log_file, sizeof(h->log_file), "%s/renkei.log", h->dir);
-	int rc = rk_cli(h, NULL, &out, "init", "--demo", "examples/demo/demo.json", NULL);
+	const char *demo = getenv("RENKEI_DEMO");
+	if (!demo || !*demo)
+		demo = "examples/demo/demo.json";
+	int rc = rk_cli(h, NULL, &out, "init", "--demo", demo, NULL);
 	free(out);
 	if (rc != 0) {
-		fprintf(stderr, "harness: renkei init --demo failed (%d); see %s\n", rc, h->log_file);
+		fprintf(stderr, "harness: renkei init --demo failed (%d); see %s\n", rc,
+			h->log_file);
 		goto fail;
 	}
 
@@ -312,7 +332,8 @@ struct rk_hub *rk_hub_new(void)
 	for (line = line ? strtok_r(NULL, "\n", &save) : NULL; line && h->n_creds < RK_MAX_CREDS;
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct rk_cred *c = &h->creds[h->n_creds];
-		if (sscanf(line, "%63s %63s %127s %127s", c->user, c->org, c->password, c->token) != 4)
+		if (sscanf(line, "%63s %63s %127s %127s", c->user, c->org, c->password, c->token) !=
+		    4)
 			continue;
 		cred_finish(c);
 		h->n_creds++;
@@ -423,6 +444,27 @@ static bool healthy(const struct rk_hub *h)
 	return ok;
 }
 
+/* Copies the end of the hub's log to stderr, for a failure's post-mortem. */
+static void log_tail(const struct rk_hub *h)
+{
+	char *text = read_file(h->log_file);
+	if (!text)
+		return;
+	size_t len = strlen(text), from = len > 3000 ? len - 3000 : 0;
+	fprintf(stderr, "---- end of %s ----\n%s\n----\n", h->log_file, text + from);
+	free(text);
+}
+
+int rk_log_count(const struct rk_hub *h, const char *needle)
+{
+	char *text = read_file(h->log_file);
+	int n = 0;
+	for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	free(text);
+	return n;
+}
+
 int rk_serve_start_again(struct rk_hub *h)
 {
 	char *argv[RK_MAX_ARGS + 16];
@@ -472,8 +514,9 @@ int rk_serve_start_again(struct rk_hub *h)
 	while (rk_now_ms() < until) {
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
-			fprintf(stderr, "harness: renkei serve exited (%d) at start; see %s\n",
-				exit_code(st), h->log_file);
+			fprintf(stderr, "harness: renkei serve exited (%d) at start\n",
+				exit_code(st));
+			log_tail(h);
 			h->pid = 0;
 			return -1;
 		}
@@ -493,8 +536,8 @@ int rk_serve_start_again(struct rk_hub *h)
 			return 0;
 		sleep_ms(20);
 	}
-	fprintf(stderr, "harness: renkei serve did not come up in %d ms; see %s\n",
-		START_TIMEOUT_MS, h->log_file);
+	fprintf(stderr, "harness: renkei serve did not come up in %d ms\n", START_TIMEOUT_MS);
+	log_tail(h);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	h->pid = 0;
@@ -539,7 +582,12 @@ int rk_serve_stop(struct rk_hub *h)
 		sleep_ms(10);
 	}
 	h->pid = 0;
-	return exit_code(st);
+	int rc = exit_code(st);
+	if (rc != 0) {
+		fprintf(stderr, "harness: renkei serve exited with %d on SIGTERM\n", rc);
+		log_tail(h);
+	}
+	return rc;
 }
 
 int rk_serve_restart(struct rk_hub *h)
@@ -554,7 +602,7 @@ int rk_serve_restart(struct rk_hub *h)
 struct xfer {
 	struct rk_resp *r;
 	struct rk_sb body;
-	const char *up;		/* a chunked upload's data */
+	const char *up; /* a chunked upload's data */
 	size_t up_len, up_off;
 };
 
@@ -612,7 +660,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		size_t nl = strlen(known[i].name);
 		if (n >= nl && !strncasecmp(p, known[i].name, nl)) {
-			bool *has = known[i].has_off ? (bool *)((char *)r + known[i].has_off) : NULL;
+			bool *has =
+				known[i].has_off ? (bool *)((char *)r + known[i].has_off) : NULL;
 			header_value(p, n, nl, (char *)r + known[i].off, known[i].size, has);
 		}
 	}
@@ -657,7 +706,10 @@ int rk_request(const struct rk_hub *h, const struct rk_req *rq, struct rk_resp *
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url.s);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, REQUEST_TIMEOUT_S);
+	if (rq->timeout_ms)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+	else
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, REQUEST_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -746,8 +798,8 @@ void rk_resp_release(struct rk_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int vrequest(const struct rk_hub *h, struct rk_resp *r, const char *method,
-		    const char *user, const char *body, const char *fmt, va_list ap)
+static int vrequest(const struct rk_hub *h, struct rk_resp *r, const char *method, const char *user,
+		    const char *body, const char *fmt, va_list ap)
 {
 	char path[2048];
 	const struct rk_cred *c = user ? rk_cred(h, user) : NULL;
@@ -836,8 +888,8 @@ void rk_assert_error(const struct rk_resp *r, long status)
 json_t *rk_assert_ok(const struct rk_resp *r)
 {
 	if (r->status != 200)
-		fprintf(stderr, "status %ld (%s), expected 200; body: %.300s\n", r->status, r->error,
-			r->body ? r->body : "");
+		fprintf(stderr, "status %ld (%s), expected 200; body: %.300s\n", r->status,
+			r->error, r->body ? r->body : "");
 	assert_int_equal(r->status, 200);
 	rk_assert_taxii_type(r);
 	if (!json_is_object(r->json)) {
@@ -933,7 +985,8 @@ char *rk_stix(const struct rk_obj *o, char id_out[RK_ID_MAX])
 	}
 	if (id_out)
 		snprintf(id_out, RK_ID_MAX, "%s", id);
-	rk_sb_addf(&b, "{\"type\":\"%s\",\"spec_version\":\"%s\",\"id\":\"%s\",\"created\":\"%s\","
+	rk_sb_addf(&b,
+		   "{\"type\":\"%s\",\"spec_version\":\"%s\",\"id\":\"%s\",\"created\":\"%s\","
 		   "\"modified\":\"%s\",\"name\":",
 		   type, o->spec_version ? o->spec_version : "2.1", id, created, modified);
 	add_json_string(&b, o->name ? o->name : "test object");
@@ -942,7 +995,8 @@ char *rk_stix(const struct rk_obj *o, char id_out[RK_ID_MAX])
 		add_json_string(&b, o->description);
 	}
 	if (!strcmp(type, "indicator"))
-		rk_sb_addf(&b, ",\"indicator_types\":[\"malicious-activity\"],"
+		rk_sb_addf(&b,
+			   ",\"indicator_types\":[\"malicious-activity\"],"
 			   "\"pattern\":\"[ipv4-addr:value = '198.51.100.7']\","
 			   "\"pattern_type\":\"stix\",\"valid_from\":\"%s\"",
 			   created);
@@ -993,10 +1047,8 @@ long rk_walk(const struct rk_hub *h, const char *user, const char *path, unsigne
 		}
 		pages++;
 		json_t *list = json_object_get(r.json, "objects");
-		size_t i;
-		json_t *v;
-		json_array_foreach(list, i, v)
-			json_array_append(ids, json_object_get(v, "id"));
+		for (size_t i = 0; i < json_array_size(list); i++)
+			json_array_append(ids, json_object_get(json_array_get(list, i), "id"));
 		json_t *more = json_object_get(r.json, "more");
 		json_t *nx = json_object_get(r.json, "next");
 		if (!json_is_true(more)) {

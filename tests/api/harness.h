@@ -7,7 +7,8 @@
  * Depends on libcurl, jansson, cmocka and POSIX only, never on src/: the
  * tests talk to the server as any TAXII client would. The binary is $RENKEI_BIN
  * (default build/renkei, relative to the repository root, which must be the
- * working directory). $RENKEI_TEST_KEEP=1 keeps the temporary directory (and
+ * working directory); the demo is $RENKEI_DEMO (default
+ * examples/demo/demo.json). $RENKEI_TEST_KEEP=1 keeps the temporary directory (and
  * the server's log in it) for a post-mortem.
  */
 #ifndef RENKEI_TESTS_API_HARNESS_H
@@ -20,18 +21,18 @@
 #include <sys/types.h>
 
 #define RK_TAXII "application/taxii+json;version=2.1"
-#define RK_STIX "application/stix+json;version=2.1"
-#define RK_ROOT "/kyotei-2024/"
+#define RK_STIX	 "application/stix+json;version=2.1"
+#define RK_ROOT	 "/kyotei-2024/"
 #define RK_COLLS RK_ROOT "collections/"
 
 /* Identity ids of the demo organisations (examples/demo/demo.json). */
-#define RK_MOD_IDENTITY "identity--b37e34fd-a2d2-45d2-ab33-416af02d8c49"
+#define RK_MOD_IDENTITY	 "identity--b37e34fd-a2d2-45d2-ab33-416af02d8c49"
 #define RK_METI_IDENTITY "identity--5e45c7a4-f3d4-4be3-8e2b-e0602bcb07dd"
 
-#define RK_PATH_MAX 256
+#define RK_PATH_MAX  256
 #define RK_MAX_CREDS 32
-#define RK_MAX_ARGS 24
-#define RK_ID_MAX 96	/* "type--UUID" with room for long type names */
+#define RK_MAX_ARGS  24
+#define RK_ID_MAX    96 /* "type--UUID" with room for long type names */
 
 #define RK_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -41,21 +42,21 @@ struct rk_cred {
 	char org[64];
 	char password[128];
 	char token[128];
-	char basic[256];	/* "Basic base64(user:password)" */
-	char bearer[160];	/* "Bearer TOKEN" */
+	char basic[256];  /* "Basic base64(user:password)" */
+	char bearer[160]; /* "Bearer TOKEN" */
 };
 
 /* A temporary hub directory and, while it runs, its `renkei serve`. */
 struct rk_hub {
-	char dir[64];			/* mkdtemp'd under /tmp */
-	char data[RK_PATH_MAX];		/* dir/data, given as --data */
+	char dir[64];		/* mkdtemp'd under /tmp */
+	char data[RK_PATH_MAX]; /* dir/data, given as --data */
 	char port_file[RK_PATH_MAX];
-	char log_file[RK_PATH_MAX];	/* stderr of every child, appended */
-	char cafile[RK_PATH_MAX];	/* the certificate to trust; "" for http */
-	pid_t pid;			/* the running server; 0 when none */
+	char log_file[RK_PATH_MAX]; /* stderr of every child, appended */
+	char cafile[RK_PATH_MAX];   /* the certificate to trust; "" for http */
+	pid_t pid;		    /* the running server; 0 when none */
 	unsigned port;
-	char url[64];			/* "http://127.0.0.1:PORT" (or https) */
-	char *serve_args[RK_MAX_ARGS];	/* extra flags of serve, kept for restarts */
+	char url[64];		       /* "http://127.0.0.1:PORT" (or https) */
+	char *serve_args[RK_MAX_ARGS]; /* extra flags of serve, kept for restarts */
 	size_t n_serve_args;
 	struct rk_cred creds[RK_MAX_CREDS];
 	size_t n_creds;
@@ -65,7 +66,7 @@ struct rk_hub {
 
 /*
  * Makes a temporary directory and a demo hub in it (renkei init --demo
- * examples/demo/demo.json) and reads the demo credentials. Returns a heap
+ * $RENKEI_DEMO) and reads the demo credentials. Returns a heap
  * hub that rk_hub_free() releases, or NULL (with a message on stderr).
  */
 struct rk_hub *rk_hub_new(void);
@@ -85,6 +86,12 @@ void rk_hub_free(struct rk_hub *h);
  * 128 + the signal when it died of one, or -1 when it could not be run.
  */
 int rk_cli(struct rk_hub *h, const char *input, char **out, ...) __attribute__((sentinel));
+
+/*
+ * Runs PROG ARGS... (found on $PATH; the list ends with NULL) as rk_cli()
+ * does, without adding --data. Returns as rk_cli().
+ */
+int rk_run(struct rk_hub *h, char **out, const char *prog, ...) __attribute__((sentinel));
 
 /*
  * Adds user NAME of organisation ORG (roles "reader,analyst") with password
@@ -122,6 +129,10 @@ int rk_serve_stop(struct rk_hub *h);
 /* Stops (expecting exit 0) and starts again with the same flags: 0 or -1. */
 int rk_serve_restart(struct rk_hub *h);
 
+/* How many times needle occurs in the hub's log (the stderr of every child
+ * so far): a test waits for a count to grow to see the server react. */
+int rk_log_count(const struct rk_hub *h, const char *needle);
+
 /* The credentials of user, or NULL for a user nobody made. */
 const struct rk_cred *rk_cred(const struct rk_hub *h, const char *user);
 
@@ -131,31 +142,32 @@ void rk_basic(const char *user, const char *secret, char *out, size_t n);
 /* ---- HTTP ---- */
 
 struct rk_req {
-	const char *method;		/* NULL: GET, or POST when body is set */
-	const char *path;		/* path and query; '[' ']' are %-encoded */
-	const char *auth;		/* the Authorization value; NULL: none */
-	const char *accept;		/* NULL: RK_TAXII; "": no Accept header */
-	const char *content_type;	/* with a body: NULL: RK_TAXII; "": none */
+	const char *method;	  /* NULL: GET, or POST when body is set */
+	const char *path;	  /* path and query; '[' ']' are %-encoded */
+	const char *auth;	  /* the Authorization value; NULL: none */
+	const char *accept;	  /* NULL: RK_TAXII; "": no Accept header */
+	const char *content_type; /* with a body: NULL: RK_TAXII; "": none */
 	const char *body;
 	size_t len;
-	bool chunked;			/* send the body without Content-Length */
-	const char *base_url;		/* NULL: h->url */
-	const char *cafile;		/* NULL: h->cafile; "": the system's */
-	long ssl_version;		/* CURLOPT_SSLVERSION value; 0: default */
+	bool chunked;	      /* send the body without Content-Length */
+	const char *base_url; /* NULL: h->url */
+	const char *cafile;   /* NULL: h->cafile; "": the system's */
+	long ssl_version;     /* CURLOPT_SSLVERSION value; 0: default */
+	long timeout_ms;      /* the whole transfer; 0: 120 s */
 };
 
 struct rk_resp {
-	long status;			/* 0 when the transfer failed */
-	char *body;			/* NUL-terminated; never NULL after rk_request */
+	long status; /* 0 when the transfer failed */
+	char *body;  /* NUL-terminated; never NULL after rk_request */
 	size_t len;
 	char content_type[256];
 	char www_authenticate[256];
 	char allow[128];
-	char date_first[64];		/* X-TAXII-Date-Added-First; "" when absent */
-	char date_last[64];		/* X-TAXII-Date-Added-Last */
+	char date_first[64]; /* X-TAXII-Date-Added-First; "" when absent */
+	char date_last[64];  /* X-TAXII-Date-Added-Last */
 	bool has_date_first, has_date_last;
-	json_t *json;			/* the body parsed, or NULL */
-	char error[256];		/* libcurl's message when status is 0 */
+	json_t *json;	 /* the body parsed, or NULL */
+	char error[256]; /* libcurl's message when status is 0 */
 };
 
 /*
@@ -205,14 +217,14 @@ void rk_uuid4(char out[37]);
 
 /* What rk_stix() builds. */
 struct rk_obj {
-	const char *type;		/* "indicator" (default) or "campaign" */
-	const char *id;			/* NULL: a fresh type--UUID */
-	const char *created;		/* NULL: the modified time */
-	const char *modified;		/* NULL: "2025-01-01T00:00:00.000Z" */
-	const char *name;		/* NULL: "test object"; any UTF-8 */
-	const char *description;	/* NULL: none */
-	const char *created_by_ref;	/* NULL: none */
-	const char *spec_version;	/* NULL: "2.1" */
+	const char *type;	    /* "indicator" (default) or "campaign" */
+	const char *id;		    /* NULL: a fresh type--UUID */
+	const char *created;	    /* NULL: the modified time */
+	const char *modified;	    /* NULL: "2025-01-01T00:00:00.000Z" */
+	const char *name;	    /* NULL: "test object"; any UTF-8 */
+	const char *description;    /* NULL: none */
+	const char *created_by_ref; /* NULL: none */
+	const char *spec_version;   /* NULL: "2.1" */
 };
 
 /*

@@ -5,7 +5,8 @@
  * token of one organisation never reaching another's collection.
  *
  * Runs the real `renkei serve` on a demo hub (harness.h) plus organisation
- * 'acme' (users alice and bob) and its own collection 'acme-only'. A failed
+ * 'acme' (users alice, bob, carol) and its own collection 'acme-only', and a
+ * collection 'mod-only' that only mod-dbp may use. A failed
  * login holds the answer longer with each failure from one address; each
  * failure here is followed by a good request, which resets that.
  */
@@ -19,10 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "harness.h"
 
-#define ACME RK_COLLS "acme-only/"
+#define ACME	RK_COLLS "acme-only/"
+#define MODONLY RK_COLLS "mod-only/"
 
 static int setup(void **state)
 {
@@ -32,9 +35,14 @@ static int setup(void **state)
 	if (rk_cli(h, NULL, NULL, "org", "add", "acme", "--title", "ACME 株式会社", NULL) ||
 	    rk_add_user(h, "alice", "acme", "alice-password-1") ||
 	    rk_add_user(h, "bob", "acme", "bob-password-1") ||
-	    rk_cli(h, NULL, NULL, "collection", "add", "--title", "acme only", "--alias", "acme-only",
-		   NULL) ||
+	    rk_add_user(h, "carol", "acme", "pa:ss:wörd 日本") ||
+	    rk_cli(h, NULL, NULL, "collection", "add", "--title", "acme only", "--alias",
+		   "acme-only", NULL) ||
 	    rk_cli(h, NULL, NULL, "collection", "grant", "acme-only", "--org", "acme", "--read",
+		   "--write", NULL) ||
+	    rk_cli(h, NULL, NULL, "collection", "add", "--title", "mod only", "--alias", "mod-only",
+		   NULL) ||
+	    rk_cli(h, NULL, NULL, "collection", "grant", "mod-only", "--org", "mod-dbp", "--read",
 		   "--write", NULL) ||
 	    rk_serve_start(h, NULL)) {
 		rk_hub_free(h);
@@ -47,7 +55,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct rk_hub *h = *state;
-	int rc = rk_serve_stop(h);
+	if (!h)
+		return 0;
+	int rc = h->pid > 0 ? rk_serve_stop(h) : 0;
 	rk_hub_free(h);
 	return rc == 0 ? 0 : -1;
 }
@@ -85,7 +95,8 @@ static void expect_401(struct rk_hub *h, const char *auth, const char *path)
 {
 	long st = get_as(h, auth, path);
 	if (st != 401)
-		fprintf(stderr, "'%s' on %s: %ld, expected 401\n", auth ? auth : "(none)", path, st);
+		fprintf(stderr, "'%s' on %s: %ld, expected 401\n", auth ? auth : "(none)", path,
+			st);
 	assert_int_equal(st, 401);
 	good(h);
 }
@@ -219,75 +230,124 @@ static void t_disabled_user(void **state)
 static void t_org_isolation(void **state)
 {
 	struct rk_hub *h = *state;
-	const struct rk_cred *alice = rk_cred(h, "alice");
 	const struct rk_cred *mod = rk_cred(h, "mod-analyst");
 	struct rk_resp r;
-	char id[RK_ID_MAX], path[512];
+	char id[RK_ID_MAX], opath[256], vpath[256], spath[128];
 
-	/* alice shares an object in acme-only. */
+	/* mod-dbp shares an object in mod-only, where nobody else has a grant. */
 	char *obj = rk_indicator("2025-09-01T00:00:00.000Z", id);
 	char *env = rk_envelope(&obj, 1);
-	struct rk_req post = {.path = ACME "objects/", .auth = alice->bearer, .body = env,
-			      .len = strlen(env)};
+	struct rk_req post = {
+		.path = MODONLY "objects/", .auth = mod->bearer, .body = env, .len = strlen(env)};
 	rk_request(h, &post, &r);
 	assert_int_equal(r.status, 202);
 	assert_int_equal(json_integer_value(json_object_get(r.json, "success_count")), 1);
-	char status_path[128];
-	snprintf(status_path, sizeof(status_path), RK_ROOT "status/%s/",
+	snprintf(spath, sizeof(spath), RK_ROOT "status/%s/",
 		 json_string_value(json_object_get(r.json, "id")));
 	rk_resp_release(&r);
+	snprintf(opath, sizeof(opath), MODONLY "objects/%s/", id);
+	snprintf(vpath, sizeof(vpath), MODONLY "objects/%s/versions/", id);
+	assert_int_equal(get_as(h, mod->bearer, opath), 200);
+	assert_int_equal(get_as(h, mod->bearer, spath), 200);
 
-	/* mod-dbp's token reaches none of it. */
-	const char *paths[] = {ACME, ACME "manifest/", ACME "objects/", NULL, NULL, status_path};
-	snprintf(path, sizeof(path), ACME "objects/%s/", id);
-	paths[3] = path;
-	char vpath[512];
-	snprintf(vpath, sizeof(vpath), ACME "objects/%s/versions/", id);
-	paths[4] = vpath;
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		long st = get_as(h, mod->bearer, paths[i]);
-		if (st != 404)
-			fprintf(stderr, "mod-dbp on %s: %ld\n", paths[i], st);
-		assert_int_equal(st, 404);
+	/* The tokens of other organisations (acme; jsdf-cyber, a member of the
+	 * agreement without a grant here) reach none of it: not the collection,
+	 * not the object, not the status of the POST. */
+	const char *const others[] = {rk_cred(h, "alice")->bearer,
+				      rk_cred(h, "sdf-analyst")->bearer};
+	const char *const paths[] = {MODONLY, MODONLY "manifest/", MODONLY "objects/", opath, vpath,
+				     spath};
+	for (size_t o = 0; o < 2; o++) {
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+			long st = get_as(h, others[o], paths[i]);
+			if (st != 404)
+				fprintf(stderr, "other organisation on %s: %ld\n", paths[i], st);
+			assert_int_equal(st, 404);
+		}
+		struct rk_req p2 = {.path = MODONLY "objects/",
+				    .auth = others[o],
+				    .body = env,
+				    .len = strlen(env)};
+		rk_request(h, &p2, &r);
+		rk_assert_error(&r, 404);
+		rk_resp_release(&r);
+		struct rk_req del = {.method = "DELETE", .path = opath, .auth = others[o]};
+		rk_request(h, &del, &r);
+		rk_assert_error(&r, 404);
+		rk_resp_release(&r);
+		struct rk_req list = {.path = RK_COLLS, .auth = others[o]};
+		rk_request(h, &list, &r);
+		rk_assert_ok(&r);
+		assert_null(strstr(r.body, "mod-only"));
+		rk_resp_release(&r);
 	}
-	struct rk_req post2 = {.path = ACME "objects/", .auth = mod->bearer, .body = env,
-			       .len = strlen(env)};
-	rk_request(h, &post2, &r);
-	rk_assert_error(&r, 404);
-	rk_resp_release(&r);
-	struct rk_req del = {.method = "DELETE", .path = path, .auth = mod->bearer};
-	rk_request(h, &del, &r);
-	rk_assert_error(&r, 404);
-	rk_resp_release(&r);
-	rk_get(h, &r, "mod-analyst", RK_COLLS);
-	rk_assert_ok(&r);
-	assert_null(strstr(r.body, "acme-only"));
-	rk_resp_release(&r);
 
+	/* Nor does mod-dbp's token reach acme's collection. */
+	assert_int_equal(get_as(h, mod->bearer, ACME), 404);
+	assert_int_equal(get_as(h, mod->bearer, ACME "manifest/"), 404);
+	assert_int_equal(get_as(h, mod->bearer, ACME "objects/"), 404);
 	/* And alice's token reaches none of the demo collections. */
 	static const char *const demo[] = {"threat-sharing", "advisories", "research"};
 	for (size_t i = 0; i < 3; i++) {
+		char path[128];
 		snprintf(path, sizeof(path), RK_COLLS "%s/objects/", demo[i]);
-		assert_int_equal(get_as(h, alice->bearer, path), 404);
+		assert_int_equal(get_as(h, rk_cred(h, "alice")->bearer, path), 404);
 	}
-	/* Her own is intact. */
-	snprintf(path, sizeof(path), ACME "objects/%s/", id);
-	assert_int_equal(get_as(h, alice->bearer, path), 200);
-	assert_int_equal(get_as(h, rk_cred(h, "bob")->bearer, status_path), 200);
+	/* The object is intact. */
+	rk_get(h, &r, "mod-analyst", "%s", opath);
+	rk_assert_ok(&r);
+	assert_non_null(strstr(r.body, obj));
+	rk_resp_release(&r);
 	free(obj);
 	free(env);
+}
+
+static void t_password_with_colons(void **state)
+{
+	struct rk_hub *h = *state;
+	/* RFC 7617: the user-id ends at the first colon; the rest, colons
+	 * included, is the password. */
+	assert_int_equal(get_as(h, rk_cred(h, "carol")->basic, ACME), 200);
+	char auth[256];
+	rk_basic("carol", "pa:ss", auth, sizeof(auth));
+	expect_401(h, auth, ACME);
+}
+
+/* A token past its expiry is no token. Runs last: it restarts the server on
+ * a test clock two days ahead. */
+static void t_expired_token(void **state)
+{
+	struct rk_hub *h = *state;
+	char *out = NULL, tok[128] = "", bearer[200], later[64];
+
+	assert_int_equal(
+		rk_cli(h, NULL, &out, "token", "create", "alice", "--expires-days", "1", NULL), 0);
+	const char *t = out ? strstr(out, "rk_") : NULL;
+	assert_non_null(t);
+	snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(t, " \r\n"), t);
+	free(out);
+	snprintf(bearer, sizeof(bearer), "Bearer %s", tok);
+	assert_int_equal(get_as(h, bearer, ACME), 200);
+
+	time_t now = time(NULL) + 2 * 86400;
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(later, sizeof(later), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	assert_int_equal(rk_serve_stop(h), 0);
+	assert_int_equal(rk_serve_start(h, "--test-clock", later, NULL), 0);
+	expect_401(h, bearer, ACME);
+	/* alice's token without an expiry still works. */
+	assert_int_equal(get_as(h, rk_cred(h, "alice")->bearer, ACME), 200);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_no_credentials),
-		cmocka_unit_test(t_basic_password),
-		cmocka_unit_test(t_wrong_and_unknown),
-		cmocka_unit_test(t_tokens),
-		cmocka_unit_test(t_revoked_token),
-		cmocka_unit_test(t_disabled_user),
-		cmocka_unit_test(t_org_isolation),
+		cmocka_unit_test(t_no_credentials),    cmocka_unit_test(t_basic_password),
+		cmocka_unit_test(t_wrong_and_unknown), cmocka_unit_test(t_tokens),
+		cmocka_unit_test(t_revoked_token),     cmocka_unit_test(t_disabled_user),
+		cmocka_unit_test(t_org_isolation),     cmocka_unit_test(t_password_with_colons),
+		cmocka_unit_test(t_expired_token),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

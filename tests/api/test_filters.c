@@ -30,9 +30,11 @@
 
 #include "harness.h"
 
-#define FC RK_COLLS "filters/"
+#define FC    RK_COLLS "filters/"
 #define N_REC 7
-#define READER "ipa-analyst" /* read-only on 'filters' */
+/* Another user of the provider: outside the agreement's collections, only
+ * the provider's organisation sees what it shared (DESIGN.md §3.1). */
+#define READER "mod-reader"
 
 struct rec {
 	const char *obj; /* which object: A, M, B, C */
@@ -53,9 +55,9 @@ static const struct rec recs[N_REC] = {
 
 struct fixture {
 	struct rk_hub *h;
-	char id[4][RK_ID_MAX];	/* A, M, B, C */
-	char *body[N_REC];	/* each record's bytes as posted */
-	char added[N_REC][64];	/* each record's date_added, from the manifest */
+	char id[4][RK_ID_MAX]; /* A, M, B, C */
+	char *body[N_REC];     /* each record's bytes as posted */
+	char added[N_REC][64]; /* each record's date_added, from the manifest */
 };
 
 static int obj_index(const char *name)
@@ -74,20 +76,21 @@ static int setup(void **state)
 	struct rk_resp r;
 	if (!f)
 		return -1;
+	*state = f; /* from here on, teardown frees what setup made */
 	f->h = rk_hub_new();
 	if (!f->h)
 		return -1;
-	if (rk_cli(f->h, NULL, NULL, "collection", "add", "--title", "filters", "--alias", "filters",
-		   NULL) ||
+	if (rk_cli(f->h, NULL, NULL, "collection", "add", "--title", "filters", "--alias",
+		   "filters", NULL) ||
 	    rk_cli(f->h, NULL, NULL, "collection", "grant", "filters", "--org", "mod-dbp", "--read",
 		   "--write", NULL) ||
-	    rk_cli(f->h, NULL, NULL, "collection", "grant", "filters", "--org", "ipa", "--read",
-		   NULL) ||
+	    rk_add_user(f->h, "mod-reader", "mod-dbp", "mod-reader-password") ||
 	    rk_serve_start(f->h, NULL))
 		return -1;
 	for (int k = 0; k < 4; k++) {
 		char u[37];
-		static const char *const types[4] = {"indicator", "campaign", "indicator", "campaign"};
+		static const char *const types[4] = {"indicator", "campaign", "indicator",
+						     "campaign"};
 		rk_uuid4(u);
 		snprintf(f->id[k], sizeof(f->id[k]), "%s--%s", types[k], u);
 	}
@@ -111,7 +114,8 @@ static int setup(void **state)
 		rk_post(f->h, &r, "mod-analyst", env, FC "objects/");
 		free(env);
 		bool ok = r.status == 202 &&
-			  json_integer_value(json_object_get(r.json, "success_count")) == (json_int_t)n;
+			  json_integer_value(json_object_get(r.json, "success_count")) ==
+				  (json_int_t)n;
 		if (!ok)
 			fprintf(stderr, "setup POST %d: %ld %s\n", p, r.status, r.body);
 		rk_resp_release(&r);
@@ -127,17 +131,18 @@ static int setup(void **state)
 	}
 	for (int i = 0; i < N_REC; i++)
 		snprintf(f->added[i], sizeof(f->added[i]), "%s",
-			 json_string_value(json_object_get(json_array_get(list, (size_t)i),
-							   "date_added")));
+			 json_string_value(
+				 json_object_get(json_array_get(list, (size_t)i), "date_added")));
 	rk_resp_release(&r);
-	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc = rk_serve_stop(f->h);
+	if (!f)
+		return 0;
+	int rc = f->h && f->h->pid > 0 ? rk_serve_stop(f->h) : 0;
 	rk_hub_free(f->h);
 	for (int i = 0; i < N_REC; i++)
 		free(f->body[i]);
@@ -163,7 +168,8 @@ static void t_manifest_records(void **state)
 		/* §5.3.1: id, date_added, version, media_type. */
 		assert_int_equal(json_object_size(m), 4);
 		assert_string_equal(json_string_value(json_object_get(m, "id")), rec_id(f, i));
-		assert_string_equal(json_string_value(json_object_get(m, "version")), recs[i].version);
+		assert_string_equal(json_string_value(json_object_get(m, "version")),
+				    recs[i].version);
 		assert_string_equal(json_string_value(json_object_get(m, "media_type")), RK_STIX);
 		const char *da = json_string_value(json_object_get(m, "date_added"));
 		/* DESIGN.md §4.1: microsecond precision, UTC, Z. */
@@ -206,10 +212,12 @@ static void check(struct fixture *f, const char *query, const int *want, int n)
 			json_t *m = json_array_get(list, (size_t)i);
 			int w = want[i];
 			if (strcmp(json_string_value(json_object_get(m, "id")), rec_id(f, w)) ||
-			    strcmp(json_string_value(json_object_get(m, "version")), recs[w].version))
-				fprintf(stderr, "manifest?%s: record %d is not record %d: %s\n", query,
-					i, w, r.body);
-			assert_string_equal(json_string_value(json_object_get(m, "id")), rec_id(f, w));
+			    strcmp(json_string_value(json_object_get(m, "version")),
+				   recs[w].version))
+				fprintf(stderr, "manifest?%s: record %d is not record %d: %s\n",
+					query, i, w, r.body);
+			assert_string_equal(json_string_value(json_object_get(m, "id")),
+					    rec_id(f, w));
 			assert_string_equal(json_string_value(json_object_get(m, "version")),
 					    recs[w].version);
 			assert_string_equal(json_string_value(json_object_get(m, "date_added")),
@@ -236,7 +244,8 @@ static void check(struct fixture *f, const char *query, const int *want, int n)
 			/* The posted bytes, in order. */
 			const char *at = strstr(prev, f->body[want[i]]);
 			if (!at)
-				fprintf(stderr, "objects?%s: record %d (%d) missing or out of order\n",
+				fprintf(stderr,
+					"objects?%s: record %d (%d) missing or out of order\n",
 					query, i, want[i]);
 			assert_non_null(at);
 			prev = at + 1;
@@ -384,8 +393,9 @@ static void walk(struct fixture *f, const char *endpoint, const char *query, uns
 			assert_string_equal(json_string_value(json_object_get(o, "id")),
 					    rec_id(f, want[got + (int)i]));
 			if (!strcmp(endpoint, "manifest"))
-				assert_string_equal(json_string_value(json_object_get(o, "version")),
-						    recs[want[got + (int)i]].version);
+				assert_string_equal(
+					json_string_value(json_object_get(o, "version")),
+					recs[want[got + (int)i]].version);
 			else
 				assert_non_null(strstr(r.body, f->body[want[got + (int)i]]));
 		}
@@ -464,9 +474,9 @@ static void t_next_with_new_data(void **state)
 	json_t *list = json_object_get(d, "objects");
 	assert_int_equal(json_array_size(list), 4);
 	for (int i = 0; i < 3; i++)
-		assert_string_equal(json_string_value(json_object_get(json_array_get(list, (size_t)i),
-								      "id")),
-				    rec_id(f, 4 + i));
+		assert_string_equal(
+			json_string_value(json_object_get(json_array_get(list, (size_t)i), "id")),
+			rec_id(f, 4 + i));
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 3), "id")), id);
 	rk_resp_release(&r);
 
@@ -515,9 +525,15 @@ static void t_bad_filters(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const bad[] = {
-		"limit=0", "limit=abc", "limit=-1", "limit=10x",
-		"match[version]=all,first", "match[version]=all,2025-02-01T00:00:00.000Z",
-		"match[version]=latest", "added_after=2025-02-30T00:00:00Z", "next=%2F%2F%2F",
+		"limit=0",
+		"limit=abc",
+		"limit=-1",
+		"limit=10x",
+		"match[version]=all,first",
+		"match[version]=all,2025-02-01T00:00:00.000Z",
+		"match[version]=latest",
+		"added_after=2025-02-30T00:00:00Z",
+		"next=%2F%2F%2F",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		for (int e = 0; e < 2; e++) {
@@ -534,14 +550,10 @@ static void t_bad_filters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_manifest_records),
-		cmocka_unit_test(t_match_version),
-		cmocka_unit_test(t_match_type_and_id),
-		cmocka_unit_test(t_added_after),
-		cmocka_unit_test(t_match_spec_version),
-		cmocka_unit_test(t_limit_and_next),
-		cmocka_unit_test(t_next_with_new_data),
-		cmocka_unit_test(t_paging_by_added_after),
+		cmocka_unit_test(t_manifest_records),	cmocka_unit_test(t_match_version),
+		cmocka_unit_test(t_match_type_and_id),	cmocka_unit_test(t_added_after),
+		cmocka_unit_test(t_match_spec_version), cmocka_unit_test(t_limit_and_next),
+		cmocka_unit_test(t_next_with_new_data), cmocka_unit_test(t_paging_by_added_after),
 		cmocka_unit_test(t_bad_filters),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

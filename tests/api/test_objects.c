@@ -44,7 +44,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct rk_hub *h = *state;
-	int rc = rk_serve_stop(h);
+	if (!h)
+		return 0;
+	int rc = h->pid > 0 ? rk_serve_stop(h) : 0;
 	rk_hub_free(h);
 	return rc == 0 ? 0 : -1;
 }
@@ -73,9 +75,9 @@ static long count(const json_t *st, const char *key)
 /* The status-details record of id in list (successes or failures), or NULL. */
 static json_t *detail(json_t *st, const char *list, const char *id)
 {
-	size_t i;
-	json_t *d;
-	json_array_foreach(json_object_get(st, list), i, d) {
+	json_t *a = json_object_get(st, list);
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *d = json_array_get(a, i);
 		json_t *v = json_object_get(d, "id");
 		if (json_is_string(v) && !strcmp(json_string_value(v), id))
 			return d;
@@ -126,7 +128,8 @@ static void t_status_resource(void **state)
 {
 	struct rk_hub *h = *state;
 	char ids[3][RK_ID_MAX];
-	static const char *const mods[3] = {"2025-05-01T00:00:00.000Z", "2025-05-01T00:00:00.123456Z",
+	static const char *const mods[3] = {"2025-05-01T00:00:00.000Z",
+					    "2025-05-01T00:00:00.123456Z",
 					    "2025-05-02T10:20:30.456Z"};
 	char *objs[3];
 	struct rk_resp r;
@@ -245,11 +248,13 @@ static void t_duplicate_repost(void **state)
 	       ids[1]);
 	m = rk_assert_ok(&r);
 	assert_int_equal(json_array_size(json_object_get(m, "objects")), 2);
-	size_t i;
-	json_t *rec;
-	json_array_foreach(json_object_get(m, "objects"), i, rec)
+	json_t *recs = json_object_get(m, "objects");
+	for (size_t i = 0; i < json_array_size(recs); i++) {
+		json_t *rec = json_array_get(recs, i);
 		if (!strcmp(json_string_value(json_object_get(rec, "id")), ids[0]))
-			assert_string_equal(json_string_value(json_object_get(rec, "date_added")), added);
+			assert_string_equal(json_string_value(json_object_get(rec, "date_added")),
+					    added);
+	}
 	rk_resp_release(&r);
 	free(objs[0]);
 	free(objs[1]);
@@ -300,8 +305,10 @@ static void t_created_by_ref(void **state)
 {
 	struct rk_hub *h = *state;
 	char bad_id[RK_ID_MAX], good_id[RK_ID_MAX];
-	struct rk_obj bad = {.modified = "2025-05-05T00:00:00.000Z", .created_by_ref = RK_METI_IDENTITY};
-	struct rk_obj good = {.modified = "2025-05-05T00:00:00.000Z", .created_by_ref = RK_MOD_IDENTITY};
+	struct rk_obj bad = {.modified = "2025-05-05T00:00:00.000Z",
+			     .created_by_ref = RK_METI_IDENTITY};
+	struct rk_obj good = {.modified = "2025-05-05T00:00:00.000Z",
+			      .created_by_ref = RK_MOD_IDENTITY};
 	char *objs[2] = {rk_stix(&bad, bad_id), rk_stix(&good, good_id)};
 	char *env = rk_envelope(objs, 2);
 	struct rk_resp r;
@@ -386,20 +393,25 @@ static void t_mixed_invalid(void **state)
 	}
 	rk_sb_addf(&b, "{\"objects\":[%s,", good[0]);
 	/* An indicator without its pattern. */
-	rk_sb_addf(&b, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
-		   "\"created\":\"2025-05-08T00:00:00.000Z\",\"modified\":\"2025-05-08T00:00:00.000Z\","
+	rk_sb_addf(&b,
+		   "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"created\":\"2025-05-08T00:00:00.000Z\",\"modified\":\"2025-05-08T00:00:00."
+		   "000Z\","
 		   "\"pattern_type\":\"stix\",\"valid_from\":\"2025-05-08T00:00:00.000Z\"},",
 		   bad[0]);
 	rk_sb_addf(&b, "%s,", good[1]);
 	/* modified without milliseconds (STIX 2.1 §3.2 wants them). */
-	rk_sb_addf(&b, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+	rk_sb_addf(&b,
+		   "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
 		   "\"created\":\"2025-05-08T00:00:00Z\",\"modified\":\"2025-05-08T00:00:00Z\","
 		   "\"pattern\":\"[ipv4-addr:value = '198.51.100.9']\",\"pattern_type\":\"stix\","
 		   "\"valid_from\":\"2025-05-08T00:00:00Z\"},",
 		   bad[1]);
 	/* modified before created. */
-	rk_sb_addf(&b, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
-		   "\"created\":\"2025-05-09T00:00:00.000Z\",\"modified\":\"2025-05-08T00:00:00.000Z\","
+	rk_sb_addf(&b,
+		   "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"created\":\"2025-05-09T00:00:00.000Z\",\"modified\":\"2025-05-08T00:00:00."
+		   "000Z\","
 		   "\"pattern\":\"[ipv4-addr:value = '198.51.100.9']\",\"pattern_type\":\"stix\","
 		   "\"valid_from\":\"2025-05-09T00:00:00.000Z\"},",
 		   bad[2]);
@@ -424,9 +436,9 @@ static void t_mixed_invalid(void **state)
 		assert_true(json_is_string(json_object_get(d, "message")));
 		assert_true(json_string_length(json_object_get(d, "message")) > 0);
 	}
-	size_t i;
-	json_t *d;
-	json_array_foreach(json_object_get(r.json, "failures"), i, d) {
+	json_t *fl = json_object_get(r.json, "failures");
+	for (size_t i = 0; i < json_array_size(fl); i++) {
+		json_t *d = json_array_get(fl, i);
 		assert_true(json_is_string(json_object_get(d, "message")));
 		assert_true(json_string_length(json_object_get(d, "message")) > 0);
 	}
@@ -454,9 +466,11 @@ static void t_japanese_round_trip(void **state)
 	 * exactly as sent. */
 	rk_sb_addf(&obj,
 		   "{ \"type\" : \"indicator\",  \"id\":\"%s\", \"spec_version\":\"2.1\","
-		   "\"modified\":\"2025-06-01T09:00:00.000Z\",\"created\":\"2025-06-01T09:00:00.000Z\","
+		   "\"modified\":\"2025-06-01T09:00:00.000Z\",\"created\":\"2025-06-01T09:00:00."
+		   "000Z\","
 		   "\"name\":\"日本語の指標 — 標的型攻撃メール（防衛産業）\","
-		   "\"description\":\"請求書を装ったメール。\\u3042 と \\\"引用\\\" を含む。\\n改行 🐟\","
+		   "\"description\":\"請求書を装ったメール。\\u3042 と \\\"引用\\\" "
+		   "を含む。\\n改行 🐟\","
 		   "\"labels\" : [ \"日本\", \"テスト\" ],\"confidence\" : 85,"
 		   "\"pattern\":\"[domain-name:value = '例え.jp']\",\"pattern_type\":\"stix\","
 		   "\"valid_from\":\"2025-06-01T09:00:00.000Z\"\n}",
@@ -474,7 +488,7 @@ static void t_japanese_round_trip(void **state)
 	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
 		char path[512];
 		snprintf(path, sizeof(path), TS "%s%s%s", views[i][0], id, views[i][1]);
-		rk_get(h, &r, "hokushin-analyst", "%s", path);
+		rk_get(h, &r, "mod-analyst", "%s", path); /* a party: in the default scope */
 		json_t *d = rk_assert_ok(&r);
 		/* The stored bytes, exactly, inside the envelope. */
 		if (!memmem(r.body, r.len, obj.s, obj.len))
@@ -529,13 +543,13 @@ static void t_versions_and_object(void **state)
 	rk_resp_release(&r);
 
 	/* versions: every version, oldest first, with the date headers. */
-	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/", id);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/versions/", id);
 	json_t *vs = rk_assert_ok(&r);
 	assert_int_equal(json_array_size(json_object_get(vs, "versions")), 3);
 	for (int i = 0; i < 3; i++)
-		assert_string_equal(
-			json_string_value(json_array_get(json_object_get(vs, "versions"), (size_t)i)),
-			mods[i]);
+		assert_string_equal(json_string_value(json_array_get(
+					    json_object_get(vs, "versions"), (size_t)i)),
+				    mods[i]);
 	assert_true(json_is_false(json_object_get(vs, "more")));
 	assert_true(r.has_date_first && r.has_date_last);
 	assert_string_equal(r.date_first, added[0]);
@@ -543,28 +557,28 @@ static void t_versions_and_object(void **state)
 	rk_resp_release(&r);
 
 	/* versions with added_after and limit. */
-	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/?added_after=%s", id, added[0]);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/versions/?added_after=%s", id, added[0]);
 	vs = rk_assert_ok(&r);
 	assert_int_equal(json_array_size(json_object_get(vs, "versions")), 2);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(vs, "versions"), 0)),
 			    mods[1]);
 	assert_string_equal(r.date_first, added[1]);
 	rk_resp_release(&r);
-	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/?added_after=%s", id, added[2]);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/versions/?added_after=%s", id, added[2]);
 	assert_int_equal(json_object_size(rk_assert_ok(&r)), 0);
 	rk_resp_release(&r);
-	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/?limit=2", id);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/versions/?limit=2", id);
 	vs = rk_assert_ok(&r);
 	assert_int_equal(json_array_size(json_object_get(vs, "versions")), 2);
 	assert_true(json_is_true(json_object_get(vs, "more")));
 	assert_string_equal(r.date_last, added[1]);
 	rk_resp_release(&r);
-	rk_get(h, &r, "towa-analyst", TS "objects/%s/versions/?match[spec_version]=2.0", id);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/versions/?match[spec_version]=2.0", id);
 	assert_int_equal(json_object_size(rk_assert_ok(&r)), 0);
 	rk_resp_release(&r);
 
 	/* The object endpoint: the last version by default. */
-	rk_get(h, &r, "towa-analyst", TS "objects/%s/", id);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/", id);
 	json_t *d = rk_assert_ok(&r);
 	assert_int_equal(json_array_size(json_object_get(d, "objects")), 1);
 	assert_non_null(strstr(r.body, v[2]));
@@ -573,7 +587,7 @@ static void t_versions_and_object(void **state)
 	assert_string_equal(r.date_last, added[2]);
 	rk_resp_release(&r);
 
-	rk_get(h, &r, "towa-analyst", TS "objects/%s/?match[version]=all", id);
+	rk_get(h, &r, "meti-analyst", TS "objects/%s/?match[version]=all", id);
 	d = rk_assert_ok(&r);
 	assert_int_equal(json_array_size(json_object_get(d, "objects")), 3);
 	for (int i = 0; i < 3; i++) /* ascending date_added */
@@ -604,7 +618,7 @@ static void t_versions_and_object(void **state)
 		{"match[version]=all&limit=1", 1, {0}},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		rk_get(h, &r, "towa-analyst", TS "objects/%s/?%s", id, cases[c].query);
+		rk_get(h, &r, "meti-analyst", TS "objects/%s/?%s", id, cases[c].query);
 		d = rk_assert_ok(&r);
 		size_t n = json_array_size(json_object_get(d, "objects"));
 		if (n != (size_t)cases[c].n)
@@ -674,10 +688,9 @@ static void t_delete_one_version(void **state)
 	static const char *const left[] = {"2025-01-01T00:00:00.000Z", "2025-03-01T00:00:00.000Z"};
 	assert_versions(h, id, 2, left);
 	/* The version is gone: {} for the known object, 404 to delete it again. */
-	assert_int_equal(
-		object_count(h, "meti-analyst", "threat-sharing", id,
-			     "match[version]=2025-02-01T00:00:00.000Z"),
-		0);
+	assert_int_equal(object_count(h, "meti-analyst", "threat-sharing", id,
+				      "match[version]=2025-02-01T00:00:00.000Z"),
+			 0);
 	rk_delete(h, &r, "meti-analyst", TS "objects/%s/?match[version]=2025-02-01T00:00:00.000Z",
 		  id);
 	rk_assert_error(&r, 404);
@@ -702,9 +715,10 @@ static void t_delete_one_version(void **state)
 	rk_get(h, &r, "meti-analyst", TS "manifest/?match[id]=%s", id);
 	rk_assert_ok(&r);
 	assert_int_equal(json_array_size(json_object_get(r.json, "objects")), 1);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(r.json, "objects"), 0), "version")),
-			    "2025-01-01T00:00:00.000Z");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(r.json, "objects"), 0), "version")),
+		"2025-01-01T00:00:00.000Z");
 	rk_resp_release(&r);
 	for (int i = 0; i < 3; i++)
 		free(v[i]);
@@ -805,10 +819,183 @@ static void t_write_only_collection(void **state)
 	rk_assert_error(&r, 403);
 	rk_resp_release(&r);
 
-	/* The reader sees it, untouched. */
-	assert_int_equal(object_count(h, "meti-analyst", "dropbox", id, NULL), 1);
+	/* A read-only grant does not let one write. */
 	rk_post(h, &r, "meti-analyst", env, RK_COLLS "dropbox/objects/");
 	rk_assert_error(&r, 403);
+	rk_resp_release(&r);
+
+	/* The object is stored, untouched (the hub's own export shows it, as
+	 * only the provider's organisation could see it over TAXII, and it may
+	 * not read here). */
+	char *out = NULL;
+	int rc = rk_cli(h, NULL, &out, "export", "--collection", "dropbox", NULL);
+	bool found = out && strstr(out, obj);
+	free(out);
+	free(obj);
+	free(env);
+	assert_int_equal(rc, 0);
+	assert_true(found);
+}
+
+static void t_versions_paged(void **state)
+{
+	struct rk_hub *h = *state;
+	char id[RK_ID_MAX];
+	char *v[3];
+	char next[512] = "";
+	static const char *const want[3] = {"2025-01-01T00:00:00.000Z", "2025-02-01T00:00:00.000Z",
+					    "2025-03-01T00:00:00.000Z"};
+	int got = 0;
+
+	three_versions(h, id, v);
+	for (int page = 0; page < 5; page++) {
+		struct rk_resp r;
+		rk_get(h, &r, "meti-analyst", TS "objects/%s/versions/?limit=1%s%s", id,
+		       next[0] ? "&next=" : "", next);
+		json_t *d = rk_assert_ok(&r);
+		json_t *vs = json_object_get(d, "versions");
+		assert_int_equal(json_array_size(vs), 1);
+		assert_true(got < 3);
+		assert_string_equal(json_string_value(json_array_get(vs, 0)), want[got]);
+		got++;
+		bool more = json_is_true(json_object_get(d, "more"));
+		assert_true(more == (got < 3));
+		if (more)
+			snprintf(next, sizeof(next), "%s",
+				 json_string_value(json_object_get(d, "next")));
+		rk_resp_release(&r);
+		if (!more)
+			break;
+	}
+	assert_int_equal(got, 3);
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+}
+
+static void t_collections_are_separate(void **state)
+{
+	struct rk_hub *h = *state;
+	char id[RK_ID_MAX];
+	char *obj = rk_indicator("2025-07-02T00:00:00.000Z", id);
+	char *env = rk_envelope(&obj, 1);
+	struct rk_resp r;
+
+	/* One object in two collections of its owner... */
+	post_202(h, &r, "ipa-analyst", env, TS "objects/");
+	assert_int_equal(count(r.json, "success_count"), 1);
+	rk_resp_release(&r);
+	post_202(h, &r, "ipa-analyst", env, RK_COLLS "advisories/objects/");
+	assert_int_equal(count(r.json, "success_count"), 1);
+	rk_resp_release(&r);
+	/* ...deleted from one, stays in the other. */
+	rk_delete(h, &r, "ipa-analyst", RK_COLLS "advisories/objects/%s/", id);
+	assert_int_equal(r.status, 200);
+	rk_resp_release(&r);
+	expect_404(h, "ipa-analyst", "advisories", id);
+	assert_int_equal(object_count(h, "ipa-analyst", "threat-sharing", id, NULL), 1);
+
+	/* Posted again after its deletion, it is stored again, as new. */
+	post_202(h, &r, "ipa-analyst", env, RK_COLLS "advisories/objects/");
+	assert_int_equal(count(r.json, "success_count"), 1);
+	rk_resp_release(&r);
+	rk_get(h, &r, "sdf-analyst", RK_COLLS "advisories/objects/%s/", id);
+	rk_assert_ok(&r);
+	assert_non_null(strstr(r.body, obj));
+	rk_resp_release(&r);
+	free(obj);
+	free(env);
+}
+
+/* The version of an object without modified: its created (a marking
+ * definition) or, with neither (an SCO), one the server picks and then keeps
+ * the same everywhere: in the status, the manifest, the versions. */
+static void t_versions_without_modified(void **state)
+{
+	struct rk_hub *h = *state;
+	char u[37], mid[RK_ID_MAX], sid[RK_ID_MAX], ver[64];
+	struct rk_sb b = {0};
+	struct rk_resp r;
+
+	rk_uuid4(u);
+	snprintf(mid, sizeof(mid), "marking-definition--%s", u);
+	snprintf(sid, sizeof(sid), "ipv4-addr--%s", u);
+	rk_sb_addf(&b,
+		   "{\"objects\":[{\"type\":\"marking-definition\",\"spec_version\":\"2.1\","
+		   "\"id\":\"%s\",\"created\":\"2025-03-03T03:03:03.333Z\","
+		   "\"definition_type\":\"statement\",\"definition\":{\"statement\":\"(c) mod\"},"
+		   "\"created_by_ref\":\"" RK_MOD_IDENTITY "\"},"
+		   "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"value\":\"203.0.113.9\"}]}",
+		   mid, sid);
+	post_202(h, &r, "mod-analyst", b.s, TS "objects/");
+	assert_int_equal(count(r.json, "success_count"), 2);
+	json_t *d = detail(r.json, "successes", mid);
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_object_get(d, "version")),
+			    "2025-03-03T03:03:03.333Z");
+	d = detail(r.json, "successes", sid);
+	assert_non_null(d);
+	snprintf(ver, sizeof(ver), "%s", json_string_value(json_object_get(d, "version")));
+	rk_resp_release(&r);
+
+	rk_get(h, &r, "mod-analyst", TS "manifest/?match[id]=%s,%s&match[version]=all", mid, sid);
+	json_t *m = rk_assert_ok(&r);
+	json_t *list = json_object_get(m, "objects");
+	assert_int_equal(json_array_size(list), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *rec = json_array_get(list, i);
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		assert_string_equal(json_string_value(json_object_get(rec, "version")),
+				    !strcmp(id, mid) ? "2025-03-03T03:03:03.333Z" : ver);
+	}
+	rk_resp_release(&r);
+
+	/* The same SCO again: a success that names the version stored. */
+	char again[64] = "";
+	long nver = 0;
+	post_202(h, &r, "mod-analyst", b.s, TS "objects/");
+	assert_int_equal(count(r.json, "success_count"), 2);
+	d = detail(r.json, "successes", sid);
+	assert_non_null(d);
+	snprintf(again, sizeof(again), "%s", json_string_value(json_object_get(d, "version")));
+	rk_resp_release(&r);
+	rk_get(h, &r, "mod-analyst", TS "objects/%s/versions/", sid);
+	json_t *vs = json_object_get(rk_assert_ok(&r), "versions");
+	nver = (long)json_array_size(vs);
+	assert_string_equal(json_string_value(json_array_get(vs, 0)), ver);
+	rk_resp_release(&r);
+	rk_sb_release(&b);
+	assert_int_equal(nver, 1);
+	if (strcmp(again, ver))
+		fprintf(stderr, "re-posted SCO: status version %s, stored version %s\n", again,
+			ver);
+	assert_string_equal(again, ver);
+}
+
+/* DESIGN.md §4.1: a status resource is kept at least 24 hours. Runs last: it
+ * restarts the server on a test clock a day ahead. */
+static void t_status_kept_a_day(void **state)
+{
+	struct rk_hub *h = *state;
+	char *obj = rk_indicator("2025-07-03T00:00:00.000Z", NULL);
+	char *env = rk_envelope(&obj, 1);
+	char sid[64];
+	struct rk_resp r;
+
+	assert_int_equal(rk_serve_stop(h), 0);
+	assert_int_equal(rk_serve_start(h, "--test-clock", "2030-01-01T00:00:00.000Z", NULL), 0);
+	post_202(h, &r, "mod-analyst", env, TS "objects/");
+	snprintf(sid, sizeof(sid), "%s", json_string_value(json_object_get(r.json, "id")));
+	assert_string_equal(json_string_value(json_object_get(r.json, "request_timestamp")),
+			    "2030-01-01T00:00:00.000000Z");
+	rk_resp_release(&r);
+
+	assert_int_equal(rk_serve_stop(h), 0);
+	assert_int_equal(rk_serve_start(h, "--test-clock", "2030-01-01T23:59:00.000Z", NULL), 0);
+	rk_get(h, &r, "mod-analyst", RK_ROOT "status/%s/", sid);
+	json_t *st = rk_assert_ok(&r);
+	assert_string_equal(json_string_value(json_object_get(st, "id")), sid);
+	assert_int_equal(count(st, "success_count"), 1);
 	rk_resp_release(&r);
 	free(obj);
 	free(env);
@@ -829,6 +1016,10 @@ int main(void)
 		cmocka_unit_test(t_delete_one_version),
 		cmocka_unit_test(t_delete_all_versions),
 		cmocka_unit_test(t_write_only_collection),
+		cmocka_unit_test(t_versions_paged),
+		cmocka_unit_test(t_collections_are_separate),
+		cmocka_unit_test(t_versions_without_modified),
+		cmocka_unit_test(t_status_kept_a_day),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -21,12 +21,12 @@
 #include "harness.h"
 
 #define N_BULK 10000
-#define BULK RK_COLLS "bulk/"
-#define READER "ipa-analyst"
+#define BULK   RK_COLLS "bulk/"
+#define READER "mod-reader" /* another user of the provider */
 
 struct fixture {
 	struct rk_hub *h;
-	char (*ids)[RK_ID_MAX];	/* the imported ids, sorted */
+	char (*ids)[RK_ID_MAX]; /* the imported ids, sorted */
 	char added[64];		/* their one date_added */
 };
 
@@ -44,6 +44,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
+	*state = f; /* from here on, teardown frees what setup made */
 	f->ids = calloc(N_BULK, sizeof(*f->ids));
 	f->h = rk_hub_new();
 	if (!f->ids || !f->h)
@@ -63,11 +64,12 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/bulk.json", f->h->dir);
 	int rc = rk_write_file(path, env.s, env.len);
 	rk_sb_release(&env);
-	if (rc || rk_cli(f->h, NULL, NULL, "collection", "add", "--title", "bulk", "--alias", "bulk",
-			 NULL) ||
+	if (rc ||
+	    rk_cli(f->h, NULL, NULL, "collection", "add", "--title", "bulk", "--alias", "bulk",
+		   NULL) ||
 	    rk_cli(f->h, NULL, NULL, "collection", "grant", "bulk", "--org", "mod-dbp", "--read",
 		   "--write", NULL) ||
-	    rk_cli(f->h, NULL, NULL, "collection", "grant", "bulk", "--org", "ipa", "--read", NULL))
+	    rk_add_user(f->h, "mod-reader", "mod-dbp", "mod-reader-password"))
 		return -1;
 	rc = rk_cli(f->h, NULL, &out, "import", path, "--collection", "bulk", "--org", "mod-dbp",
 		    "--one-date-added", NULL);
@@ -82,14 +84,15 @@ static int setup(void **state)
 	if (!ok || rk_serve_start(f->h, NULL))
 		return -1;
 	qsort(f->ids, N_BULK, sizeof(*f->ids), cmp_id);
-	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc = rk_serve_stop(f->h);
+	if (!f)
+		return 0;
+	int rc = f->h && f->h->pid > 0 ? rk_serve_stop(f->h) : 0;
 	rk_hub_free(f->h);
 	free(f->ids);
 	free(f);
@@ -118,8 +121,8 @@ static void assert_exact_set(struct fixture *f, json_t *ids)
 		if (strcmp(got[i], f->ids[i]))
 			missing++;
 	if (dups || missing)
-		fprintf(stderr, "%zu duplicates, %zu positions differ from the imported set\n", dups,
-			missing);
+		fprintf(stderr, "%zu duplicates, %zu positions differ from the imported set\n",
+			dups, missing);
 	assert_int_equal(dups, 0);
 	assert_int_equal(missing, 0);
 	free(got);
@@ -139,10 +142,10 @@ static void t_one_date_added(void **state)
 	snprintf(f->added, sizeof(f->added), "%s",
 		 json_string_value(json_object_get(json_array_get(list, 0), "date_added")));
 	assert_true(rk_is_micro_ts(f->added));
-	size_t i;
-	json_t *m;
-	json_array_foreach(list, i, m)
-		assert_string_equal(json_string_value(json_object_get(m, "date_added")), f->added);
+	for (size_t i = 0; i < json_array_size(list); i++)
+		assert_string_equal(
+			json_string_value(json_object_get(json_array_get(list, i), "date_added")),
+			f->added);
 	assert_string_equal(r.date_first, f->added);
 	assert_string_equal(r.date_last, f->added);
 	rk_resp_release(&r);
@@ -168,10 +171,8 @@ static void objects_page(struct fixture *f, const char *query, unsigned limit, s
 	if (json_array_size(list) != want)
 		fprintf(stderr, "page of %zu objects, expected %zu\n", json_array_size(list), want);
 	assert_int_equal(json_array_size(list), want);
-	size_t i;
-	json_t *o;
-	json_array_foreach(list, i, o)
-		json_array_append(ids, json_object_get(o, "id"));
+	for (size_t i = 0; i < json_array_size(list); i++)
+		json_array_append(ids, json_object_get(json_array_get(list, i), "id"));
 	if (f->added[0]) {
 		assert_string_equal(r.date_first, f->added);
 		assert_string_equal(r.date_last, f->added);
@@ -285,6 +286,24 @@ static void t_page_max_caps_limit(void **state)
 	json_decref(ids);
 }
 
+/* A page also ends at the server's byte budget (max_page_bytes) before the
+ * limit: more and next must then still lead through every object once. */
+static void t_page_bytes_cap(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(rk_serve_stop(f->h), 0);
+	assert_int_equal(rk_serve_start(f->h, "--max-page-bytes", "65536", NULL), 0);
+	json_t *ids = json_array();
+	long pages = rk_walk(f->h, READER, BULK "objects/", 500, ids, 1000);
+	if (pages < 21)
+		fprintf(stderr, "%ld pages: the byte budget did not cut any\n", pages);
+	assert_true(pages >= 21);
+	assert_exact_set(f, ids);
+	json_decref(ids);
+	assert_int_equal(rk_serve_stop(f->h), 0);
+	assert_int_equal(rk_serve_start(f->h, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +311,7 @@ int main(void)
 		cmocka_unit_test(t_walk_across_restart),
 		cmocka_unit_test(t_added_after_before_the_instant),
 		cmocka_unit_test(t_page_max_caps_limit),
+		cmocka_unit_test(t_page_bytes_cap),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -22,7 +22,7 @@
 #include "harness.h"
 
 #define MAX_CONTENT 200000
-#define TS RK_COLLS "threat-sharing/"
+#define TS	    RK_COLLS "threat-sharing/"
 /* A demo indicator of ipa in threat-sharing (examples/demo/ipa.json). */
 #define DEMO_IND "indicator--a5ee91d6-70c3-4875-8ade-fd67bb8cf0ec"
 
@@ -31,7 +31,10 @@ static int setup(void **state)
 	struct rk_hub *h = rk_hub_new();
 	if (!h)
 		return -1;
-	if (rk_serve_start(h, "--max-content-length", "200000", NULL)) {
+	/* An organisation with no grant on any collection. */
+	if (rk_cli(h, NULL, NULL, "org", "add", "outsider", "--title", "部外者", NULL) ||
+	    rk_add_user(h, "outsider", "outsider", "outsider-password") ||
+	    rk_serve_start(h, "--max-content-length", "200000", NULL)) {
 		rk_hub_free(h);
 		return -1;
 	}
@@ -42,7 +45,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct rk_hub *h = *state;
-	int rc = rk_serve_stop(h);
+	if (!h)
+		return 0;
+	int rc = h->pid > 0 ? rk_serve_stop(h) : 0;
 	rk_hub_free(h);
 	return rc == 0 ? 0 : -1;
 }
@@ -53,8 +58,8 @@ static void expect_get(struct rk_hub *h, const char *user, const char *path, lon
 	struct rk_resp r;
 	rk_get(h, &r, user, "%s", path);
 	if (r.status != status)
-		fprintf(stderr, "GET %s as %s: %ld, expected %ld: %.200s\n", path, user ? user : "-",
-			r.status, status, r.body);
+		fprintf(stderr, "GET %s as %s: %ld, expected %ld: %.200s\n", path,
+			user ? user : "-", r.status, status, r.body);
 	if (status >= 400)
 		rk_assert_error(&r, status);
 	else
@@ -74,18 +79,19 @@ static void t_discovery(void **state)
 	json_t *roots = json_object_get(d, "api_roots");
 	assert_true(json_is_array(roots));
 	bool found = false;
-	size_t i;
-	json_t *v;
-	json_array_foreach(roots, i, v)
+	for (size_t i = 0; i < json_array_size(roots); i++) {
+		json_t *v = json_array_get(roots, i);
 		if (json_is_string(v) && strstr(json_string_value(v), RK_ROOT))
 			found = true;
+	}
 	assert_true(found);
 	json_t *def = json_object_get(d, "default");
-	assert_true(def == NULL || (json_is_string(def) && strstr(json_string_value(def), RK_ROOT)));
+	assert_true(def == NULL ||
+		    (json_is_string(def) && strstr(json_string_value(def), RK_ROOT)));
 	rk_resp_release(&r);
 
 	/* Any user, whatever its grants, may discover. */
-	expect_get(h, "cas-reader", "/taxii2/", 200);
+	expect_get(h, "outsider", "/taxii2/", 200);
 }
 
 static void t_api_root(void **state)
@@ -98,11 +104,11 @@ static void t_api_root(void **state)
 	json_t *versions = json_object_get(d, "versions");
 	assert_true(json_is_array(versions));
 	bool found = false;
-	size_t i;
-	json_t *v;
-	json_array_foreach(versions, i, v)
+	for (size_t i = 0; i < json_array_size(versions); i++) {
+		json_t *v = json_array_get(versions, i);
 		if (json_is_string(v) && !strcmp(json_string_value(v), RK_TAXII))
 			found = true;
+	}
 	assert_true(found);
 	/* §4.2.1: max_content_length is the server's, as configured. */
 	assert_true(json_is_integer(json_object_get(d, "max_content_length")));
@@ -113,9 +119,9 @@ static void t_api_root(void **state)
 /* The collection with this alias in a collections resource, or NULL. */
 static json_t *find_alias(json_t *cols, const char *alias)
 {
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(cols, "collections"), i, c) {
+	json_t *list = json_object_get(cols, "collections");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *c = json_array_get(list, i);
 		json_t *a = json_object_get(c, "alias");
 		if (json_is_string(a) && !strcmp(json_string_value(a), alias))
 			return c;
@@ -157,8 +163,8 @@ static void t_collections(void **state)
 	assert_true(json_is_false(json_object_get(c, "can_write")));
 	rk_resp_release(&r);
 
-	/* cas: no grant at all: an empty collections resource is {}. */
-	rk_get(h, &r, "cas-reader", RK_COLLS);
+	/* No grant at all: an empty collections resource is {}. */
+	rk_get(h, &r, "outsider", RK_COLLS);
 	d = rk_assert_ok(&r);
 	assert_int_equal(json_object_size(d), 0);
 	rk_resp_release(&r);
@@ -217,11 +223,11 @@ static void t_not_found(void **state)
 	expect_get(h, "mod-analyst", RK_ROOT "collections", 404);
 
 	/* A collection without any grant does not exist for the requester. */
-	expect_get(h, "cas-reader", TS, 404);
-	expect_get(h, "cas-reader", TS "objects/", 404);
-	expect_get(h, "cas-reader", TS "manifest/", 404);
-	expect_get(h, "cas-reader", TS "objects/" DEMO_IND "/", 404);
-	expect_get(h, "cas-reader", TS "objects/" DEMO_IND "/versions/", 404);
+	expect_get(h, "outsider", TS, 404);
+	expect_get(h, "outsider", TS "objects/", 404);
+	expect_get(h, "outsider", TS "manifest/", 404);
+	expect_get(h, "outsider", TS "objects/" DEMO_IND "/", 404);
+	expect_get(h, "outsider", TS "objects/" DEMO_IND "/versions/", 404);
 	expect_get(h, "sdf-analyst", RK_COLLS "research/", 404);
 	expect_get(h, "sdf-analyst", RK_COLLS "research/manifest/", 404);
 }
@@ -248,7 +254,8 @@ static void t_method_not_allowed(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rk_resp r;
-		struct rk_req rq = {.method = cases[i].method, .path = cases[i].path, .auth = c->basic};
+		struct rk_req rq = {
+			.method = cases[i].method, .path = cases[i].path, .auth = c->basic};
 		if (!strcmp(cases[i].method, "PUT") || !strcmp(cases[i].method, "POST")) {
 			rq.body = "{}";
 			rq.len = 2;
@@ -292,7 +299,8 @@ static void t_not_acceptable(void **state)
 			struct rk_req rq = {.path = paths[p], .auth = c->basic, .accept = good[i]};
 			rk_request(h, &rq, &r);
 			if (r.status != 200)
-				fprintf(stderr, "Accept '%s' on %s: %ld\n", good[i], paths[p], r.status);
+				fprintf(stderr, "Accept '%s' on %s: %ld\n", good[i], paths[p],
+					r.status);
 			rk_assert_ok(&r);
 			rk_resp_release(&r);
 		}
@@ -301,7 +309,8 @@ static void t_not_acceptable(void **state)
 			struct rk_req rq = {.path = paths[p], .auth = c->basic, .accept = bad[i]};
 			rk_request(h, &rq, &r);
 			if (r.status != 406)
-				fprintf(stderr, "Accept '%s' on %s: %ld\n", bad[i], paths[p], r.status);
+				fprintf(stderr, "Accept '%s' on %s: %ld\n", bad[i], paths[p],
+					r.status);
 			rk_assert_error(&r, 406);
 			rk_resp_release(&r);
 		}
@@ -362,8 +371,8 @@ static void t_post_forbidden(void **state)
 	rk_post(h, &r, "mod-analyst", env, RK_COLLS "research/objects/");
 	rk_assert_error(&r, 403);
 	rk_resp_release(&r);
-	/* No grant at all: the collection does not exist for cas. */
-	rk_post(h, &r, "cas-reader", env, TS "objects/");
+	/* No grant at all: the collection does not exist for the outsider. */
+	rk_post(h, &r, "outsider", env, TS "objects/");
 	rk_assert_error(&r, 404);
 	rk_resp_release(&r);
 	/* Nothing was stored anywhere. */
@@ -390,14 +399,21 @@ static void t_post_unsupported_media(void **state)
 	char *obj = rk_indicator("2025-04-02T00:00:00.000Z", id);
 	char *env = rk_envelope(&obj, 1);
 	static const char *const bad[] = {
-		"", "application/json", "text/plain", "application/taxii+json;version=2.0",
-		"application/stix+json;version=2.1", "application/x-www-form-urlencoded",
+		"",
+		"application/json",
+		"text/plain",
+		"application/taxii+json;version=2.0",
+		"application/stix+json;version=2.1",
+		"application/x-www-form-urlencoded",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct rk_resp r;
-		struct rk_req rq = {.path = TS "objects/", .auth = c->basic, .body = env,
-				    .len = strlen(env), .content_type = bad[i]};
+		struct rk_req rq = {.path = TS "objects/",
+				    .auth = c->basic,
+				    .body = env,
+				    .len = strlen(env),
+				    .content_type = bad[i]};
 		rk_request(h, &rq, &r);
 		if (r.status != 415)
 			fprintf(stderr, "Content-Type '%s': %ld\n", bad[i], r.status);
@@ -409,8 +425,24 @@ static void t_post_unsupported_media(void **state)
 	rk_assert_error(&r, 404);
 	rk_resp_release(&r);
 
+	/* A POST must also accept the TAXII answer: 406, nothing stored. */
+	struct rk_req na = {.path = TS "objects/",
+			    .auth = c->basic,
+			    .body = env,
+			    .len = strlen(env),
+			    .accept = "application/json"};
+	rk_request(h, &na, &r);
+	rk_assert_error(&r, 406);
+	rk_resp_release(&r);
+	rk_get(h, &r, "mod-analyst", TS "objects/%s/", id);
+	rk_assert_error(&r, 404);
+	rk_resp_release(&r);
+
 	/* Blanks around the parameter are allowed. */
-	struct rk_req rq = {.path = TS "objects/", .auth = c->basic, .body = env, .len = strlen(env),
+	struct rk_req rq = {.path = TS "objects/",
+			    .auth = c->basic,
+			    .body = env,
+			    .len = strlen(env),
 			    .content_type = "application/taxii+json; version=2.1"};
 	rk_request(h, &rq, &r);
 	assert_int_equal(r.status, 202);
@@ -463,7 +495,23 @@ static void t_post_too_large(void **state)
 	rk_assert_error(&r, 413);
 	rk_resp_release(&r);
 
-	/* The same without a Content-Length (chunked): 413 once read. */
+	/* Chunked (no Content-Length) under the cap is taken like any POST. */
+	char id3[RK_ID_MAX];
+	char *obj3 = rk_indicator("2025-04-03T00:00:00.000Z", id3);
+	char *env3 = rk_envelope(&obj3, 1);
+	struct rk_req ch = {.path = TS "objects/",
+			    .auth = c->basic,
+			    .body = env3,
+			    .len = strlen(env3),
+			    .chunked = true};
+	rk_request(h, &ch, &r);
+	assert_int_equal(r.status, 202);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "success_count")), 1);
+	rk_resp_release(&r);
+	free(obj3);
+	free(env3);
+
+	/* The big one without a Content-Length (chunked): 413 once read. */
 	rq.chunked = true;
 	rk_request(h, &rq, &r);
 	rk_assert_error(&r, 413);
@@ -499,8 +547,11 @@ static void t_post_unprocessable(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		struct rk_resp r;
-		struct rk_req rq = {.method = "POST", .path = TS "objects/", .auth = c->basic,
-				    .body = bodies[i], .len = strlen(bodies[i])};
+		struct rk_req rq = {.method = "POST",
+				    .path = TS "objects/",
+				    .auth = c->basic,
+				    .body = bodies[i],
+				    .len = strlen(bodies[i])};
 		rk_request(h, &rq, &r);
 		if (r.status != 422)
 			fprintf(stderr, "body '%s': %ld %.200s\n", bodies[i], r.status, r.body);
@@ -541,8 +592,8 @@ static void t_bad_query(void **state)
 			struct rk_resp r;
 			rk_get(h, &r, "mod-analyst", "%s?%s", paths[p], queries[i]);
 			if (r.status != 400)
-				fprintf(stderr, "%s?%s: %ld %.200s\n", paths[p], queries[i], r.status,
-					r.body);
+				fprintf(stderr, "%s?%s: %ld %.200s\n", paths[p], queries[i],
+					r.status, r.body);
 			rk_assert_error(&r, 400);
 			rk_resp_release(&r);
 		}
@@ -584,17 +635,19 @@ static void t_media_type_everywhere(void **state)
 	char p[512];
 
 	/* 202 */
-	struct rk_req rq = {.path = TS "objects/", .auth = c->basic, .body = env, .len = strlen(env)};
+	struct rk_req rq = {
+		.path = TS "objects/", .auth = c->basic, .body = env, .len = strlen(env)};
 	rk_request(h, &rq, &r);
 	assert_int_equal(r.status, 202);
 	rk_assert_taxii_type(&r);
 	char status_id[64];
-	snprintf(status_id, sizeof(status_id), "%s", json_string_value(json_object_get(r.json, "id")));
+	snprintf(status_id, sizeof(status_id), "%s",
+		 json_string_value(json_object_get(r.json, "id")));
 	rk_resp_release(&r);
 
 	/* 200 of every GET endpoint */
-	const char *paths[] = {"/taxii2/", RK_ROOT, RK_COLLS, TS, TS "manifest/", TS "objects/",
-			       NULL, NULL, NULL};
+	const char *paths[] = {"/taxii2/",    RK_ROOT, RK_COLLS, TS,  TS "manifest/",
+			       TS "objects/", NULL,    NULL,	 NULL};
 	snprintf(p, sizeof(p), RK_ROOT "status/%s/", status_id);
 	paths[6] = strdup(p);
 	snprintf(p, sizeof(p), TS "objects/%s/", id);
@@ -644,7 +697,11 @@ static void t_healthz(void **state)
 		rk_resp_release(&r);
 	}
 	/* Only GET (and HEAD). */
-	struct rk_req rq = {.method = "POST", .path = "/healthz", .accept = "", .body = "x", .len = 1,
+	struct rk_req rq = {.method = "POST",
+			    .path = "/healthz",
+			    .accept = "",
+			    .body = "x",
+			    .len = 1,
 			    .content_type = "text/plain"};
 	rk_request(h, &rq, &r);
 	assert_int_equal(r.status, 405);
@@ -709,22 +766,14 @@ static void t_metrics(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_discovery),
-		cmocka_unit_test(t_api_root),
-		cmocka_unit_test(t_collections),
-		cmocka_unit_test(t_collection_by_alias_and_id),
-		cmocka_unit_test(t_not_found),
-		cmocka_unit_test(t_method_not_allowed),
-		cmocka_unit_test(t_not_acceptable),
-		cmocka_unit_test(t_unauthenticated),
-		cmocka_unit_test(t_post_forbidden),
-		cmocka_unit_test(t_post_unsupported_media),
-		cmocka_unit_test(t_post_too_large),
-		cmocka_unit_test(t_post_unprocessable),
-		cmocka_unit_test(t_bad_query),
-		cmocka_unit_test(t_media_type_everywhere),
-		cmocka_unit_test(t_healthz),
-		cmocka_unit_test(t_metrics),
+		cmocka_unit_test(t_discovery),	    cmocka_unit_test(t_api_root),
+		cmocka_unit_test(t_collections),    cmocka_unit_test(t_collection_by_alias_and_id),
+		cmocka_unit_test(t_not_found),	    cmocka_unit_test(t_method_not_allowed),
+		cmocka_unit_test(t_not_acceptable), cmocka_unit_test(t_unauthenticated),
+		cmocka_unit_test(t_post_forbidden), cmocka_unit_test(t_post_unsupported_media),
+		cmocka_unit_test(t_post_too_large), cmocka_unit_test(t_post_unprocessable),
+		cmocka_unit_test(t_bad_query),	    cmocka_unit_test(t_media_type_everywhere),
+		cmocka_unit_test(t_healthz),	    cmocka_unit_test(t_metrics),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

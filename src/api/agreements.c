@@ -13,6 +13,7 @@
 #include "../common/log.h"
 #include "../common/timeutil.h"
 #include "admin.h"
+#include "definitions.h"
 #include "../common/banned.h"
 
 #define CACHE_SLOTS 16
@@ -173,6 +174,8 @@ err_t agreements_load(struct app *app, struct store_conn *c, const char *json, s
 					 ac->alias, ac->grants[g].org);
 		}
 	}
+	if (!rc)
+		rc = definitions_publish(app, c, &root, members, nm);
 	if (!rc) {
 		char day[16];
 		term_day_format(d->signed_on, day);

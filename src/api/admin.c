@@ -5,13 +5,31 @@
 #include "admin.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/timeutil.h"
 #include "../stix/stix.h"
+#include "audit.h"
 #include "../common/banned.h"
+
+/*
+ * Every administrative change is audited in its own transaction (DESIGN.md
+ * §3.8); when the caller has one open already (loading a demo, an
+ * agreement), the change and its entry join it.
+ */
+static err_t begin(struct store_conn *c, bool *own)
+{
+	*own = !store_in_tx(c);
+	return *own ? store_tx_begin(c) : ERR_OK;
+}
+
+static err_t end(struct store_conn *c, bool own, err_t rc)
+{
+	return own ? store_tx_end(c, rc) : rc;
+}
 
 static const struct {
 	const char *name;
@@ -124,7 +142,15 @@ err_t admin_org_add(struct app *app, struct store_conn *c, const char *name, con
 	char *ident = make_identity(o.identity_id, title, "organization", NULL, o.created);
 	if (!ident)
 		return ERR_NOMEM;
-	err_t rc = store_org_add(c, &o, ident);
+	bool own;
+	err_t rc = begin(c, &own);
+	if (!rc)
+		rc = store_org_add(c, &o, ident);
+	if (!rc)
+		rc = audit_write(
+			app, c, "admin.org.add", 0, o.id, o.name,
+			json_pack("{s:s, s:s}", "title", o.title, "identity", o.identity_id));
+	rc = end(c, own, rc);
 	free(ident);
 	if (!rc && out)
 		*out = o;
@@ -162,7 +188,16 @@ err_t admin_user_add(struct app *app, struct store_conn *c, const char *org_name
 	rc = sec_password_hash(password, u.pw_hash);
 	if (rc)
 		return rc;
-	rc = store_user_add(c, &u);
+	char rn[128];
+	admin_roles_format(roles, rn, sizeof(rn));
+	bool own;
+	rc = begin(c, &own);
+	if (!rc)
+		rc = store_user_add(c, &u);
+	if (!rc)
+		rc = audit_write(app, c, "admin.user.add", u.id, o.id, u.name,
+				 json_pack("{s:s, s:s}", "roles", rn, "identity", u.identity_id));
+	rc = end(c, own, rc);
 	if (!rc && out)
 		*out = u;
 	return rc;
@@ -185,7 +220,15 @@ err_t admin_token_create(struct app *app, struct store_conn *c, const char *user
 	t.expires = expires;
 	sec_token_new(secret, hash);
 	snprintf(t.prefix, sizeof(t.prefix), "%.10s", secret);
-	rc = store_token_add(c, &t, hash);
+	bool own;
+	rc = begin(c, &own);
+	if (!rc)
+		rc = store_token_add(c, &t, hash);
+	if (!rc)
+		rc = audit_write(app, c, "admin.token.create", u.id, u.org_id, u.name,
+				 json_pack("{s:I, s:s, s:I}", "token", (json_int_t)t.id, "label",
+					   t.label, "expires", (json_int_t)t.expires));
+	rc = end(c, own, rc);
 	sec_wipe(hash, sizeof(hash));
 	if (rc)
 		sec_wipe(secret, SEC_TOKEN_MAX);
@@ -205,7 +248,7 @@ static bool reserved_root(const char *name)
 	return false;
 }
 
-err_t admin_root_add(struct store_conn *c, const char *name, const char *title,
+err_t admin_root_add(struct app *app, struct store_conn *c, const char *name, const char *title,
 		     const char *description, struct api_root *out)
 {
 	struct api_root r;
@@ -215,14 +258,22 @@ err_t admin_root_add(struct store_conn *c, const char *name, const char *title,
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	snprintf(r.title, sizeof(r.title), "%s", title);
 	snprintf(r.description, sizeof(r.description), "%s", description ? description : "");
-	err_t rc = store_root_add(c, &r);
+	bool own;
+	err_t rc = begin(c, &own);
+	if (!rc)
+		rc = store_root_add(c, &r);
+	if (!rc)
+		rc = audit_write(app, c, "admin.root.add", 0, 0, r.name,
+				 json_pack("{s:s}", "title", r.title));
+	rc = end(c, own, rc);
 	if (!rc && out)
 		*out = r;
 	return rc;
 }
 
-err_t admin_collection_add(struct store_conn *c, const char *root_name, const char *title,
-			   const char *description, const char *alias, struct collection *out)
+err_t admin_collection_add(struct app *app, struct store_conn *c, const char *root_name,
+			   const char *title, const char *description, const char *alias,
+			   struct collection *out)
 {
 	struct api_root r;
 	struct collection col;
@@ -239,14 +290,22 @@ err_t admin_collection_add(struct store_conn *c, const char *root_name, const ch
 	snprintf(col.title, sizeof(col.title), "%s", title);
 	snprintf(col.description, sizeof(col.description), "%s", description ? description : "");
 	snprintf(col.alias, sizeof(col.alias), "%s", alias ? alias : "");
-	rc = store_collection_add(c, &col);
+	bool own;
+	rc = begin(c, &own);
+	if (!rc)
+		rc = store_collection_add(c, &col);
+	if (!rc)
+		rc = audit_write(app, c, "admin.collection.add", 0, 0, col.uuid,
+				 json_pack("{s:s, s:s, s:s}", "api_root", r.name, "title",
+					   col.title, "alias", col.alias));
+	rc = end(c, own, rc);
 	if (!rc && out)
 		*out = col;
 	return rc;
 }
 
-err_t admin_grant(struct store_conn *c, const char *root_name, const char *collection,
-		  const char *org_name, bool can_read, bool can_write)
+err_t admin_grant(struct app *app, struct store_conn *c, const char *root_name,
+		  const char *collection, const char *org_name, bool can_read, bool can_write)
 {
 	struct api_root r;
 	struct collection col;
@@ -262,5 +321,54 @@ err_t admin_grant(struct store_conn *c, const char *root_name, const char *colle
 			  .org_id = o.id,
 			  .can_read = can_read,
 			  .can_write = can_write};
-	return store_grant_set(c, &g);
+	bool own;
+	rc = begin(c, &own);
+	if (!rc)
+		rc = store_grant_set(c, &g);
+	if (!rc)
+		rc = audit_write(app, c, "admin.collection.grant", 0, o.id, col.uuid,
+				 json_pack("{s:s, s:b, s:b}", "org", o.name, "read", can_read,
+					   "write", can_write));
+	return end(c, own, rc);
+}
+
+err_t admin_user_set_disabled(struct app *app, struct store_conn *c, const struct user *u,
+			      bool disabled)
+{
+	bool own;
+	err_t rc = begin(c, &own);
+	if (!rc)
+		rc = store_user_set_disabled(c, u->id, disabled);
+	if (!rc)
+		rc = audit_write(app, c, disabled ? "admin.user.disable" : "admin.user.enable",
+				 u->id, u->org_id, u->name, NULL);
+	return end(c, own, rc);
+}
+
+err_t admin_user_set_password(struct app *app, struct store_conn *c, const struct user *u,
+			      const char *password)
+{
+	char hash[SEC_PWHASH_MAX];
+	bool own;
+	err_t rc = sec_password_hash(password, hash);
+	if (rc)
+		return rc;
+	rc = begin(c, &own);
+	if (!rc)
+		rc = store_user_set_password(c, u->id, hash);
+	if (!rc)
+		rc = audit_write(app, c, "admin.user.passwd", u->id, u->org_id, u->name, NULL);
+	return end(c, own, rc);
+}
+
+err_t admin_token_revoke(struct app *app, struct store_conn *c, int64_t id)
+{
+	bool own;
+	err_t rc = begin(c, &own);
+	if (!rc)
+		rc = store_token_revoke(c, id);
+	if (!rc)
+		rc = audit_write(app, c, "admin.token.revoke", 0, 0, "",
+				 json_pack("{s:I}", "token", (json_int_t)id));
+	return end(c, own, rc);
 }

@@ -1,7 +1,8 @@
 /*
  * admin.h - administrative operations shared by the CLI (and, later, the
  * management API): organisations with their STIX identity, users with
- * theirs, tokens, API roots, collections and grants.
+ * theirs, tokens, API roots, collections and grants. Each change is audited
+ * in the same transaction (its own, unless the caller has one open).
  */
 #ifndef RENKEI_ADMIN_H
 #define RENKEI_ADMIN_H
@@ -43,15 +44,27 @@ err_t admin_token_create(struct app *app, struct store_conn *c, const char *user
 			 struct token *out);
 
 /* Adds an API root named name (a URL segment; not a reserved one). */
-err_t admin_root_add(struct store_conn *c, const char *name, const char *title,
+err_t admin_root_add(struct app *app, struct store_conn *c, const char *name, const char *title,
 		     const char *description, struct api_root *out);
 
 /* Adds a collection with a new UUID to the root named root_name. */
-err_t admin_collection_add(struct store_conn *c, const char *root_name, const char *title,
-			   const char *description, const char *alias, struct collection *out);
+err_t admin_collection_add(struct app *app, struct store_conn *c, const char *root_name,
+			   const char *title, const char *description, const char *alias,
+			   struct collection *out);
 
 /* Sets org's rights on the collection (by UUID or alias) of root_name. */
-err_t admin_grant(struct store_conn *c, const char *root_name, const char *collection,
-		  const char *org_name, bool can_read, bool can_write);
+err_t admin_grant(struct app *app, struct store_conn *c, const char *root_name,
+		  const char *collection, const char *org_name, bool can_read, bool can_write);
+
+/* Disables or enables a user; audited. */
+err_t admin_user_set_disabled(struct app *app, struct store_conn *c, const struct user *u,
+			      bool disabled);
+
+/* Sets a user's password (hashed with argon2id); audited. */
+err_t admin_user_set_password(struct app *app, struct store_conn *c, const struct user *u,
+			      const char *password);
+
+/* Revokes token id; audited. ERR_NOTFOUND when there is none. */
+err_t admin_token_revoke(struct app *app, struct store_conn *c, int64_t id);
 
 #endif

@@ -13,6 +13,7 @@
 #include "../common/log.h"
 #include "../common/timeutil.h"
 #include "admin.h"
+#include "audit.h"
 #include "definitions.h"
 #include "../common/banned.h"
 
@@ -34,24 +35,6 @@ void agreements_cache_free(struct app *app)
 	pthread_mutex_destroy(&app->rules->lock);
 	free(app->rules);
 	app->rules = NULL;
-}
-
-err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64_t user,
-		  int64_t org, const char *object, json_t *detail)
-{
-	char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(detail);
-	struct audit_entry e = {
-		.time = app_now(app),
-		.kind = kind,
-		.user_id = user,
-		.org_id = org,
-		.object = object ? object : "",
-		.detail = d ? d : "{}",
-	};
-	err_t rc = store_audit_append(c, &e);
-	free(d);
-	return rc;
 }
 
 /* ---- loading ---- */
@@ -134,7 +117,7 @@ err_t agreements_load(struct app *app, struct store_conn *c, const char *json, s
 
 	rc = store_root_find(c, d->root_name, &root);
 	if (rc == ERR_NOTFOUND) {
-		rc = admin_root_add(c, d->root_name, d->root_title, d->root_description, &root);
+		rc = admin_root_add(app, c, d->root_name, d->root_title, d->root_description, &root);
 		if (rc == ERR_INVALID)
 			snprintf(msg, n, "api_root.name '%s' is reserved", d->root_name);
 	}
@@ -157,7 +140,7 @@ err_t agreements_load(struct app *app, struct store_conn *c, const char *json, s
 		int64_t scope_id = 0;
 		rc = store_collection_find(c, root.id, ac->alias, &col);
 		if (rc == ERR_NOTFOUND)
-			rc = admin_collection_add(c, root.name, ac->title, ac->description,
+			rc = admin_collection_add(app, c, root.name, ac->title, ac->description,
 						  ac->alias, &col);
 		if (!rc)
 			rc = scope_of(c, &ac->default_scope, &scope_id, msg, n);
@@ -165,7 +148,7 @@ err_t agreements_load(struct app *app, struct store_conn *c, const char *json, s
 			rc = store_collection_set_defaults(c, col.id, scope_id,
 							   ac->default_category);
 		for (size_t g = 0; !rc && g < ac->n_grants; g++) {
-			rc = admin_grant(c, root.name, col.uuid, ac->grants[g].org,
+			rc = admin_grant(app, c, root.name, col.uuid, ac->grants[g].org,
 					 ac->grants[g].read, ac->grants[g].write);
 			if (rc == ERR_NOTFOUND)
 				snprintf(msg, n,

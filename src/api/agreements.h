@@ -13,6 +13,7 @@
 #include "../policy/agreement.h"
 #include "../policy/policy.h"
 #include "app.h"
+#include "audit.h"
 
 /* The rules of one agreement, as a request uses them. */
 struct rules {
@@ -56,11 +57,6 @@ json_t *agreements_status_json(struct app *app, struct store_conn *c, const stru
 /* Files an objection by (user, org) on day; the org must be a party. */
 err_t agreements_object(struct app *app, struct store_conn *c, const struct rules *r, int64_t user,
 			int64_t org, const char *reason, char *msg, size_t n);
-
-/* Writes one audit entry (inside the caller's transaction). detail is a
- * JSON object that is stolen. */
-err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64_t user,
-		  int64_t org, const char *object, json_t *detail);
 
 /* Makes and frees the process's cache of rules (app_open, app_close). */
 err_t agreements_cache_new(struct app *app);

@@ -14,6 +14,7 @@
 #include "../common/buf.h"
 #include "../common/log.h"
 #include "../common/sec.h"
+#include "audit.h"
 #include "../common/banned.h"
 
 #define CACHE_SLOTS    1024
@@ -263,6 +264,11 @@ err_t auth_check(struct app *app, struct store_conn *c, const char *hdr, const c
 	if (rc != ERR_UNAUTH)
 		return rc;
 	*delay_ms = note_failure(app->auth, remote, app_now(app));
+	/* DESIGN.md §3.8: every failed login is an audit entry (never the secret). */
+	err_t arc = audit_event(app, c, "auth.failure", 0, 0, user_name,
+				json_pack("{s:s, s:s}", "remote", remote, "reason", why));
+	if (arc)
+		log_error("auth: could not audit a failed login (%s)", err_name(arc));
 	log_warn("auth: failed login from %s as '%.64s': %s (answer held %u ms)", remote, user_name,
 		 why, *delay_ms);
 	memset(who, 0, sizeof(*who));

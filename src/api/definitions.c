@@ -82,9 +82,10 @@ err_t definitions_publish(struct app *app, struct store_conn *c, const struct ap
 	if (!rc)
 		rc = store_collection_find(c, root->id, DEFINITIONS_ALIAS, &col);
 	if (rc == ERR_NOTFOUND)
-		rc = admin_collection_add(
-			c, root->name, "定義 (definitions: TLP 2.0 markings, renkei extensions)",
-			"Published by every renkei node; read-only.", DEFINITIONS_ALIAS, &col);
+		rc = admin_collection_add(app, c, root->name,
+					  "定義 (definitions: TLP 2.0 markings, renkei extensions)",
+					  "Published by every renkei node; read-only.",
+					  DEFINITIONS_ALIAS, &col);
 	for (size_t i = 0; !rc && i < n_members; i++) {
 		struct grant g = {.collection_id = col.id,
 				  .org_id = members[i].org_id,

@@ -68,7 +68,7 @@ int cmd_collection(int argc, char **argv)
 		goto out;
 	if (!strcmp(sub, "add")) {
 		struct collection col;
-		rc = admin_collection_add(c, r.name, title, desc, alias, &col);
+		rc = admin_collection_add(&app, c, r.name, title, desc, alias, &col);
 		if (rc == ERR_EXISTS)
 			cli_error("collection", "the alias '%s' is taken in /%s/", alias, r.name);
 		else if (rc == ERR_INVALID)
@@ -78,7 +78,7 @@ int cmd_collection(int argc, char **argv)
 		else
 			printf("%s\n", col.uuid);
 	} else if (!strcmp(sub, "grant")) {
-		rc = admin_grant(c, r.name, a.pos[1], org, rd, wr);
+		rc = admin_grant(&app, c, r.name, a.pos[1], org, rd, wr);
 		if (rc == ERR_NOTFOUND)
 			cli_error("collection",
 				  "no collection '%s' in /%s/, or no organisation '%s'", a.pos[1],

@@ -46,7 +46,7 @@ int cmd_root(int argc, char **argv)
 		return EXIT_FAIL;
 	store_conn_get(app.store, &c);
 	if (add) {
-		rc = admin_root_add(c, a.pos[1], title, desc, NULL);
+		rc = admin_root_add(&app, c, a.pos[1], title, desc, NULL);
 		if (rc == ERR_INVALID)
 			cli_error("root",
 				  "invalid or reserved name '%s' ([a-z0-9._-]; not taxii2, "

@@ -100,7 +100,7 @@ int cmd_token(int argc, char **argv)
 			       secret);
 		sec_wipe(secret, sizeof(secret));
 	} else if (!strcmp(sub, "revoke")) {
-		rc = store_token_revoke(c, id);
+		rc = admin_token_revoke(&app, c, id);
 		if (rc == ERR_NOTFOUND)
 			cli_error("token", "no token %lld", id);
 		else if (rc)

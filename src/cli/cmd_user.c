@@ -117,17 +117,14 @@ int cmd_user(int argc, char **argv)
 		if (rc == ERR_NOTFOUND) {
 			cli_error("user", "no user named '%s'", a.pos[1]);
 		} else if (!rc && !strcmp(sub, "passwd")) {
-			char hash[SEC_PWHASH_MAX];
-			rc = sec_password_hash(pw, hash);
-			if (!rc)
-				rc = store_user_set_password(c, u.id, hash);
+			rc = admin_user_set_password(&app, c, &u, pw);
 			if (!rc)
 				printf(pw_stdin ? "password of %s changed\n"
 						: "new password of %s (shown once): %s\n",
 				       u.name, pw);
 		} else if (!rc) {
 			bool dis = !strcmp(sub, "disable");
-			rc = store_user_set_disabled(c, u.id, dis);
+			rc = admin_user_set_disabled(&app, c, &u, dis);
 			if (!rc)
 				printf("user %s %s\n", u.name, dis ? "disabled" : "enabled");
 		}

@@ -121,6 +121,11 @@ err_t store_tx_begin(struct store_conn *c)
 	return rc;
 }
 
+bool store_in_tx(const struct store_conn *c)
+{
+	return c->in_tx;
+}
+
 err_t store_tx_end(struct store_conn *c, err_t rc)
 {
 	if (!c || !c->in_tx)

@@ -215,6 +215,8 @@ void store_conn_put(struct store *s, struct store_conn *c);
  * transaction are each their own. Begin takes the write lock at once. */
 err_t store_tx_begin(struct store_conn *c);
 err_t store_tx_end(struct store_conn *c, err_t rc);
+/* Whether c is inside a transaction. */
+bool store_in_tx(const struct store_conn *c);
 
 /* Organisations. Names are unique (ERR_EXISTS). */
 err_t store_org_add(struct store_conn *c, struct org *o, const char *identity_json);

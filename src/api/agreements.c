@@ -117,7 +117,8 @@ err_t agreements_load(struct app *app, struct store_conn *c, const char *json, s
 
 	rc = store_root_find(c, d->root_name, &root);
 	if (rc == ERR_NOTFOUND) {
-		rc = admin_root_add(app, c, d->root_name, d->root_title, d->root_description, &root);
+		rc = admin_root_add(app, c, d->root_name, d->root_title, d->root_description,
+				    &root);
 		if (rc == ERR_INVALID)
 			snprintf(msg, n, "api_root.name '%s' is reserved", d->root_name);
 	}
@@ -431,5 +432,69 @@ err_t agreements_object(struct app *app, struct store_conn *c, const struct rule
 	rc = store_tx_end(c, rc);
 	if (!rc)
 		snprintf(msg, n, "objection filed: the agreement ends on %s", ends_s);
+	return rc;
+}
+
+struct warn_ctx {
+	struct app *app;
+	struct store_conn *c;
+	day_t day;
+	struct buf *metrics; /* when set: append gauges */
+	bool log;	     /* when set: log warnings */
+	struct rules *r;
+};
+
+static err_t check_one(void *ctx, const struct agreement_row *a)
+{
+	struct warn_ctx *w = ctx;
+	struct term_status st;
+	err_t rc = agreements_rules(w->app, w->c, a->root_id, w->r);
+	if (rc)
+		return rc;
+	term_status_at(&w->r->r.term, w->r->r.objections, w->r->r.n_objections, w->day,
+		       w->r->warn_days, &st);
+	if (w->log && !st.in_force)
+		log_warn("agreement %s is not in force: nothing is shared under it (Art. 4)",
+			 a->key);
+	if (w->log && st.warn) {
+		char d[16];
+		term_day_format(st.current.deadline, d);
+		log_warn("agreement %s: the objection deadline of term %u is %s, in %lld days "
+			 "(Art. 4)",
+			 a->key, st.current.number, d, (long long)st.days_to_deadline);
+	}
+	if (w->metrics) {
+		rc = buf_addf(w->metrics,
+			      "renkei_agreement_in_force{agreement=\"%s\"} %d\n"
+			      "renkei_agreement_term{agreement=\"%s\"} %u\n"
+			      "renkei_agreement_days_left{agreement=\"%s\"} %lld\n"
+			      "renkei_agreement_days_to_deadline{agreement=\"%s\"} %lld\n"
+			      "renkei_agreement_deadline_warning{agreement=\"%s\"} %d\n",
+			      a->key, st.in_force, a->key, st.current.number, a->key,
+			      (long long)st.days_left, a->key, (long long)st.days_to_deadline,
+			      a->key, st.warn);
+	}
+	return rc;
+}
+
+err_t agreements_check(struct app *app, struct store_conn *c, struct buf *metrics, bool log)
+{
+	struct warn_ctx w = {app,     c,   term_day_of(app_now(app)),
+			     metrics, log, malloc(sizeof(struct rules))};
+	if (!w.r)
+		return ERR_NOMEM;
+	err_t rc = ERR_OK;
+	if (metrics)
+		rc = buf_adds(
+			metrics,
+			"# HELP renkei_agreement_in_force Whether the agreement is in force "
+			"today.\n"
+			"# TYPE renkei_agreement_in_force gauge\n"
+			"# HELP renkei_agreement_deadline_warning 1 from warn_days before the "
+			"objection deadline (Art. 4).\n"
+			"# TYPE renkei_agreement_deadline_warning gauge\n");
+	if (!rc)
+		rc = store_agreement_list(c, check_one, &w);
+	free(w.r);
 	return rc;
 }

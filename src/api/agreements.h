@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "../common/buf.h"
 #include "../policy/agreement.h"
 #include "../policy/policy.h"
 #include "app.h"
@@ -57,6 +58,14 @@ json_t *agreements_status_json(struct app *app, struct store_conn *c, const stru
 /* Files an objection by (user, org) on day; the org must be a party. */
 err_t agreements_object(struct app *app, struct store_conn *c, const struct rules *r, int64_t user,
 			int64_t org, const char *reason, char *msg, size_t n);
+
+/*
+ * Where every agreement stands today: with metrics, appends Prometheus
+ * gauges (in force, term, days left, days to the objection deadline,
+ * warning); with log, logs a warning for each agreement not in force or
+ * within its warning window (Art. 4).
+ */
+err_t agreements_check(struct app *app, struct store_conn *c, struct buf *metrics, bool log);
 
 /* Makes and frees the process's cache of rules (app_open, app_close). */
 err_t agreements_cache_new(struct app *app);

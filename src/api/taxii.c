@@ -797,6 +797,11 @@ static void h_metrics(struct app *app, struct api_resp *resp)
 	buf_reset(&resp->body);
 	if (!rc)
 		rc = metrics_render(app->metrics, n, &resp->body);
+	if (!rc) {
+		store_conn_get(app->store, &c);
+		rc = agreements_check(app, c, &resp->body, false);
+		store_conn_put(app->store, c);
+	}
 	if (rc) {
 		api_reply_err(resp, rc);
 		return;

@@ -95,6 +95,9 @@ static err_t parse_scope(json_t *v, struct ag_scope *s, const char *where, char 
 	memset(s, 0, sizeof(*s));
 	if (!json_is_object(v))
 		FAIL("%s must be an object", where);
+	json_t *groups = json_object_get(v, "recipient_groups");
+	if (groups && !json_is_array(groups))
+		FAIL("%s.recipient_groups must be a list", where);
 	json_array_foreach(json_object_get(v, "recipient_groups"), i, e)
 	{
 		const char *g = json_string_value(e);
@@ -134,7 +137,10 @@ static err_t parse_categories(json_t *v, struct agreement_def *d, char *msg)
 				cat->members = true;
 			else if (s && !strcmp(s, "parties"))
 				cat->parties = true;
-			else if (s && handle_ok(s) && cat->n_orgs < AG_MAX_ORGS)
+			else if (s && handle_ok(s) && cat->n_orgs == AG_MAX_ORGS)
+				FAIL("categories.%s.originators: more than %d organisations", key,
+				     AG_MAX_ORGS);
+			else if (s && handle_ok(s))
 				snprintf(cat->orgs[cat->n_orgs++], AG_NAME_MAX, "%s", s);
 			else
 				FAIL("categories.%s.originators[%zu]: \"members\", \"parties\" or "
@@ -218,7 +224,33 @@ static err_t parse_collections(json_t *v, struct agreement_def *d, char *msg)
 	return ERR_OK;
 }
 
+static err_t parse(const char *json, size_t len, struct agreement_def *d, char msg[AG_MSG_MAX]);
+
 err_t agreement_parse(const char *json, size_t len, struct agreement_def *d, char msg[AG_MSG_MAX])
+{
+	err_t rc = parse(json, len, d, msg);
+	if (rc) {
+		/* The message quotes the file: keep it one line. A character cut
+		 * at the end of the buffer is dropped whole. */
+		size_t n = strlen(msg);
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+				msg[i] = '?';
+		size_t i = n;
+		while (i && ((unsigned char)msg[i - 1] & 0xc0) == 0x80)
+			i--;
+		if (i && (unsigned char)msg[i - 1] >= 0xc0) {
+			unsigned char lead = (unsigned char)msg[i - 1];
+			size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+			if (n - (i - 1) < need)
+				n = i - 1;
+		}
+		msg[n] = '\0';
+	}
+	return rc;
+}
+
+static err_t parse(const char *json, size_t len, struct agreement_def *d, char msg[AG_MSG_MAX])
 {
 	json_error_t jerr;
 	json_t *root = NULL;

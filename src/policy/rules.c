@@ -159,12 +159,12 @@ enum share_need policy_share_need(const struct agreement_rules *a, const struct 
 {
 	struct subject target = {.org = t->org, .user = t->user};
 
+	if (policy_may_read(a, &target, o, day))
+		return SHARE_ALREADY;
 	if (!policy_in_force(a, day))
 		return SHARE_REFUSED;
 	if (o->tlp == TLP_RED && !t->user)
 		return SHARE_REFUSED; /* RED goes to named people only */
-	if (policy_may_read(a, &target, o, day))
-		return SHARE_ALREADY;
 	if (policy_is_escalation_body(a, t->org))
 		return SHARE_ALL_PARTIES; /* §3.5: whatever the TLP, whoever asks */
 	if (!policy_is_member(a, t->org))

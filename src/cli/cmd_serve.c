@@ -2,8 +2,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/log.h"
+#include "../api/agreements.h"
 #include "../http/server.h"
 #include "cli.h"
 #include "commands.h"
@@ -22,6 +24,16 @@ static const char serve_help[] =
 	"  --tls-cert FILE       PEM certificate chain: serve HTTPS (TLS 1.2 and 1.3)\n"
 	"  --tls-key FILE        PEM private key of the certificate\n"
 	"  --log-format text|json\n";
+
+static void warn_agreements(struct app *app)
+{
+	struct store_conn *c = NULL;
+	store_conn_get(app->store, &c);
+	err_t rc = agreements_check(app, c, NULL, true);
+	store_conn_put(app->store, c);
+	if (rc)
+		log_error("could not check the agreements' terms (%s)", err_name(rc));
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -71,7 +83,21 @@ int cmd_serve(int argc, char **argv)
 	log_info("renkei serving %s://%s:%u/taxii2/ (database %s, %u threads)",
 		 tls ? "https" : "http", app.cfg.listen, port, app.cfg.database, app.cfg.threads);
 
-	sigwait(&set, &sig);
+	/* Art. 4: warn in the log when an agreement is not in force or nears
+	 * its objection deadline; at start, then once a day. */
+	day_t checked = term_day_of(app_now(&app));
+	warn_agreements(&app);
+	for (;;) {
+		struct timespec hour = {.tv_sec = 3600};
+		sig = sigtimedwait(&set, NULL, &hour);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		day_t today = term_day_of(app_now(&app));
+		if (today != checked) {
+			checked = today;
+			warn_agreements(&app);
+		}
+	}
 	log_info("received %s: finishing requests in flight, then stopping",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	server_stop(srv);

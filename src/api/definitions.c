@@ -114,7 +114,8 @@ err_t definitions_publish(struct app *app, struct store_conn *c, const struct ap
 			.body_len = strlen(defs[i].json),
 		};
 		enum obj_put_result res;
-		rc = store_object_put(c, col.id, &put, date_added + (int64_t)i, &res);
+		int64_t version;
+		rc = store_object_put(c, col.id, &put, date_added + (int64_t)i, &res, &version);
 		/* Escalation bodies see only what is granted to them (§3.5). */
 		for (size_t m = 0; !rc && m < n_members; m++) {
 			if (members[m].role != MEMBER_ESCALATION)

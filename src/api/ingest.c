@@ -36,13 +36,6 @@ static err_t add_detail(json_t *list, const char *id, const char *version, const
 	return json_array_append_new(list, d) ? ERR_NOMEM : ERR_OK;
 }
 
-/* The TAXII version of a validated object: modified, else created, else
- * the date it is added (the server's consistent choice for SCOs). */
-static int64_t version_of(const struct stix_meta *m, int64_t date_added)
-{
-	return m->has_version ? m->version : date_added;
-}
-
 /* renkei's extensions (DESIGN.md §4.4). */
 #define EXT_SCOPE    "extension-definition--895f0377-2635-4adc-a078-037972c6a4dc"
 #define EXT_CATEGORY "extension-definition--eae82a6d-fc6e-4bfe-8869-3aa40b815a71"
@@ -319,10 +312,11 @@ static err_t ingest_one(struct ingest *in, const char *body, const struct stix_s
 
 	enum obj_put_result res;
 	int64_t date_added = in->who->one_date_added ? in->base : in->base + in->stored++;
-	rc = store_object_put(in->c, in->col->id, &put, date_added, &res);
+	int64_t version;
+	rc = store_object_put(in->c, in->col->id, &put, date_added, &res, &version);
 	if (rc)
 		return rc;
-	ingest_format_version(version_of(&meta, date_added), vbuf);
+	ingest_format_version(version, vbuf);
 	switch (res) {
 	case OBJ_PUT_ADDED:
 	case OBJ_PUT_SAME:

@@ -815,8 +815,10 @@ static void h_metrics(struct app *app, struct api_resp *resp)
 /* Answers 405 unless the request's method is one of allow ("GET, POST"). */
 static bool method_ok_or_reply(struct ctx *x, const char *allow)
 {
-	size_t n = strlen(x->req->method);
-	for (const char *p = allow; (p = strstr(p, x->req->method)); p += n)
+	/* HEAD is GET without the body (RFC 9110 §9.3.2); libmicrohttpd drops it. */
+	const char *m = strcmp(x->req->method, "HEAD") ? x->req->method : "GET";
+	size_t n = strlen(m);
+	for (const char *p = allow; (p = strstr(p, m)); p += n)
 		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
 			return true;
 	x->resp->allow = allow;

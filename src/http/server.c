@@ -275,8 +275,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	/* A page stops itself at max_page_bytes; a status resource lists every
 	 * object of an envelope with a message of bounded size. */
-	api_resp_init(&rc->resp, s->app->cfg.max_page_bytes + s->app->cfg.max_objects * 768 +
-	                                 (1u << 20));
+	api_resp_init(&rc->resp,
+		      s->app->cfg.max_page_bytes + s->app->cfg.max_objects * 768 + (1u << 20));
 	rc->have_resp = true;
 	api_handle(s->app, &req, &rc->resp);
 	buf_release(&rc->body);
@@ -455,7 +455,11 @@ void server_stop(struct server *s)
 		return;
 	if (s->d) {
 		/* Stop accepting; let requests in flight (and held answers) end. */
-		MHD_quiesce_daemon(s->d);
+		MHD_socket fd = MHD_quiesce_daemon(s->d);
+		/* Close the listening socket: new connections are refused at
+		 * once instead of waiting in the kernel's queue, unserved. */
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
 	}
 	if (s->timer_started) {
 		pthread_mutex_lock(&s->lock);

@@ -228,8 +228,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_OWNER_ADD] = "INSERT INTO object_owners(stix_id, org_id) VALUES(?1, ?2)",
 	[S_OBJ_SAME_VERSION] = "SELECT body FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
 			       "AND version = ?3",
-	[S_OBJ_BODY_ANY] = "SELECT 1 FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND "
-			   "body = ?3 LIMIT 1",
+	[S_OBJ_BODY_ANY] = "SELECT version FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
+			   "AND body = ?3 LIMIT 1",
 	[S_OBJ_INSERT] = "INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
 			 "date_added, org_id, scope_id, tlp, category, body) "
 			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -853,12 +853,13 @@ static err_t sq_next_date_added(struct store_conn *base, int64_t now, int64_t *o
 }
 
 static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const struct obj_put *o,
-			   int64_t date_added, enum obj_put_result *res)
+			   int64_t date_added, enum obj_put_result *res, int64_t *version_out)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s;
 	err_t rc;
 	int64_t version = o->has_version ? o->version : date_added;
+	*version_out = version;
 
 	/* Ownership: the organisation that first shared an id owns it. */
 	s = stmt(c, S_OWNER_GET);
@@ -906,6 +907,7 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 		sqlite3_bind_blob(s, 3, o->body, (int)o->body_len, SQLITE_STATIC);
 		rc = one_row(c, s, "same body");
 		if (rc == ERR_OK) {
+			*version_out = sqlite3_column_int64(s, 0);
 			sqlite3_reset(s);
 			*res = OBJ_PUT_SAME;
 			return ERR_OK;

@@ -745,6 +745,15 @@ static void t_delete_all_versions(void **state)
 	struct rk_resp r;
 
 	three_versions(h, id, v);
+	/* Only the provider may delete (DESIGN.md §3.2: an id belongs to the
+	 * organisation that first shared it), even with read and write. */
+	rk_delete(h, &r, "mod-analyst", TS "objects/%s/", id);
+	rk_assert_error(&r, 403);
+	rk_resp_release(&r);
+	assert_versions(h, id, 3,
+			(const char *const[]){"2025-01-01T00:00:00.000Z",
+					      "2025-02-01T00:00:00.000Z",
+					      "2025-03-01T00:00:00.000Z"});
 	/* §5.7: without match[version], the whole object goes. */
 	rk_delete(h, &r, "meti-analyst", TS "objects/%s/", id);
 	assert_int_equal(r.status, 200);
@@ -828,7 +837,8 @@ static void t_write_only_collection(void **state)
 	 * only the provider's organisation could see it over TAXII, and it may
 	 * not read here). */
 	char *out = NULL;
-	int rc = rk_cli(h, NULL, &out, "export", "--collection", "dropbox", NULL);
+	int rc = rk_cli(h, NULL, &out, "export", "--collection", "dropbox", "--as", "mod-analyst",
+			NULL);
 	bool found = out && strstr(out, obj);
 	free(out);
 	free(obj);

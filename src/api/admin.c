@@ -195,7 +195,7 @@ err_t admin_user_add(struct app *app, struct store_conn *c, const char *org_name
 	if (!rc)
 		rc = store_user_add(c, &u);
 	if (!rc)
-		rc = audit_write(app, c, "admin.user.add", u.id, o.id, u.name,
+		rc = audit_write(app, c, "admin.user.add", 0, o.id, u.name,
 				 json_pack("{s:s, s:s}", "roles", rn, "identity", u.identity_id));
 	rc = end(c, own, rc);
 	if (!rc && out)
@@ -225,7 +225,7 @@ err_t admin_token_create(struct app *app, struct store_conn *c, const char *user
 	if (!rc)
 		rc = store_token_add(c, &t, hash);
 	if (!rc)
-		rc = audit_write(app, c, "admin.token.create", u.id, u.org_id, u.name,
+		rc = audit_write(app, c, "admin.token.create", 0, u.org_id, u.name,
 				 json_pack("{s:I, s:s, s:I}", "token", (json_int_t)t.id, "label",
 					   t.label, "expires", (json_int_t)t.expires));
 	rc = end(c, own, rc);
@@ -340,8 +340,8 @@ err_t admin_user_set_disabled(struct app *app, struct store_conn *c, const struc
 	if (!rc)
 		rc = store_user_set_disabled(c, u->id, disabled);
 	if (!rc)
-		rc = audit_write(app, c, disabled ? "admin.user.disable" : "admin.user.enable",
-				 u->id, u->org_id, u->name, NULL);
+		rc = audit_write(app, c, disabled ? "admin.user.disable" : "admin.user.enable", 0,
+				 u->org_id, u->name, json_object());
 	return end(c, own, rc);
 }
 
@@ -357,7 +357,7 @@ err_t admin_user_set_password(struct app *app, struct store_conn *c, const struc
 	if (!rc)
 		rc = store_user_set_password(c, u->id, hash);
 	if (!rc)
-		rc = audit_write(app, c, "admin.user.passwd", u->id, u->org_id, u->name, NULL);
+		rc = audit_write(app, c, "admin.user.passwd", 0, u->org_id, u->name, json_object());
 	return end(c, own, rc);
 }
 

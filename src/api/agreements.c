@@ -345,12 +345,15 @@ struct objections_json {
 	json_t *list;
 	struct store_conn *c;
 	const struct term_rule *term;
+	day_t day;
 };
 
 static err_t objection_json(void *ctx, const struct objection *o)
 {
 	struct objections_json *oj = ctx;
 	struct org org;
+	if (o->filed_on > oj->day)
+		return ERR_OK;
 	char filed[16], ends[16];
 	if (store_org_get(oj->c, o->org_id, &org))
 		snprintf(org.name, sizeof(org.name), "?");
@@ -368,7 +371,13 @@ json_t *agreements_status_json(struct app *app, struct store_conn *c, const stru
 	char today[16], start[16], end[16], deadline[16], signed_on[16], ends_on[16];
 	(void)app;
 
-	term_status_at(&r->r.term, r->r.objections, r->r.n_objections, day, r->warn_days, &st);
+	/* Objections filed after the day asked about do not count on it. */
+	day_t filed[sizeof(r->objections) / sizeof(r->objections[0])];
+	size_t n_filed = 0;
+	for (size_t i = 0; i < r->r.n_objections; i++)
+		if (r->objections[i] <= day)
+			filed[n_filed++] = r->objections[i];
+	term_status_at(&r->r.term, filed, n_filed, day, r->warn_days, &st);
 	term_day_format(day, today);
 	term_day_format(st.current.start, start);
 	term_day_format(st.current.end, end);
@@ -386,19 +395,37 @@ json_t *agreements_status_json(struct app *app, struct store_conn *c, const stru
 		return NULL;
 	if (st.ending)
 		json_object_set_new(o, "ends_on", json_string(ends_on));
-	struct objections_json oj = {json_array(), c, &r->r.term};
+	struct objections_json oj = {json_array(), c, &r->r.term, day};
 	if (oj.list && !store_objection_list(c, r->agreement_id, objection_json, &oj))
 		json_object_set_new(o, "objections", oj.list);
 	else
 		json_decref(oj.list);
 	if (st.warn) {
 		char w[200];
-		snprintf(w, sizeof(w),
-			 "the objection deadline of term %u is %s, in %lld days (Art. 4)",
-			 st.current.number, deadline, (long long)st.days_to_deadline);
+		if (st.days_to_deadline == 0)
+			snprintf(w, sizeof(w),
+				 "the objection deadline of term %u is today, %s (Art. 4)",
+				 st.current.number, deadline);
+		else
+			snprintf(w, sizeof(w),
+				 "the objection deadline of term %u is %s, in %lld days (Art. 4)",
+				 st.current.number, deadline, (long long)st.days_to_deadline);
 		json_object_set_new(o, "warning_text", json_string(w));
 	}
 	return o;
+}
+
+struct objection_find {
+	int64_t org;
+	bool found;
+};
+
+static err_t find_objection(void *ctx, const struct objection *o)
+{
+	struct objection_find *f = ctx;
+	if (o->org_id == f->org)
+		f->found = true;
+	return ERR_OK;
 }
 
 err_t agreements_object(struct app *app, struct store_conn *c, const struct rules *r, int64_t user,
@@ -413,6 +440,21 @@ err_t agreements_object(struct app *app, struct store_conn *c, const struct rule
 		snprintf(msg, n,
 			 "only a party of the agreement may object to its renewal (Art. 4)");
 		return ERR_FORBIDDEN;
+	}
+	day_t today = term_day_of(app_now(app));
+	struct term_status st;
+	term_status_at(&r->r.term, r->r.objections, r->r.n_objections, today, 0, &st);
+	if (st.started && !st.in_force) {
+		snprintf(msg, n, "the agreement has ended; there is nothing to object to");
+		return ERR_CONFLICT;
+	}
+	struct objection_find f = {org, false};
+	err_t frc = store_objection_list(c, r->agreement_id, find_objection, &f);
+	if (frc)
+		return frc;
+	if (f.found) {
+		snprintf(msg, n, "your organisation has objected already");
+		return ERR_CONFLICT;
 	}
 	memset(&o, 0, sizeof(o));
 	o.org_id = org;

@@ -12,7 +12,8 @@
 #include "app.h"
 
 /* Writes one entry inside the caller's transaction. detail is a JSON object
- * (stolen; NULL for none), serialised with sorted keys. */
+ * (stolen), serialised with sorted keys; NULL - what json_pack() returns
+ * when it fails - is ERR_INVALID, and nothing is written. */
 err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64_t user,
 		  int64_t org, const char *object, json_t *detail);
 

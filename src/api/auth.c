@@ -264,7 +264,11 @@ err_t auth_check(struct app *app, struct store_conn *c, const char *hdr, const c
 	if (rc != ERR_UNAUTH)
 		return rc;
 	*delay_ms = note_failure(app->auth, remote, app_now(app));
-	/* DESIGN.md §3.8: every failed login is an audit entry (never the secret). */
+	/* DESIGN.md §3.8: every failed login is an audit entry (never the secret);
+	 * the name given is the client's bytes: kept printable ASCII. */
+	for (char *p = user_name; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
 	err_t arc = audit_event(app, c, "auth.failure", 0, 0, user_name,
 				json_pack("{s:s, s:s}", "remote", remote, "reason", why));
 	if (arc)

@@ -573,15 +573,17 @@ err_t sharing_answer(struct app *app, struct store_conn *c, const struct princip
 	if (!rc && status != SHARE_PENDING)
 		rc = store_share_set_status(c, r.id, status, a.time);
 	if (!rc && status == SHARE_APPROVED) {
-		char on[STORE_NAME_MAX];
+		char on[STORE_NAME_MAX], un[STORE_NAME_MAX] = "";
 		rc = grant_for(app, c, r.collection_id, r.stix_id, r.target_org, r.target_user,
 			       who->user.id, r.id);
+		if (r.target_user)
+			user_name(c, r.target_user, un, sizeof(un));
 		if (!rc)
 			rc = audit_write(
 				app, c, "share.grant", who->user.id, who->org.id, r.stix_id,
-				json_pack("{s:s, s:s, s:I}", "request", r.uuid, "target_org",
+				json_pack("{s:s, s:s, s:s}", "request", r.uuid, "target_org",
 					  org_name(c, r.target_org, on, sizeof(on)), "target_user",
-					  (json_int_t)r.target_user));
+					  un));
 	}
 	rc = store_tx_end(c, rc);
 	if (!rc) {

@@ -156,7 +156,9 @@ static inline struct sqlite_conn *sq(struct store_conn *c)
 static inline err_t fail(struct sqlite_conn *c, int src, const char *what)
 {
 	int prim = src & 0xff;
-	if (prim == SQLITE_CONSTRAINT)
+	/* A unique key taken is the caller's "exists"; any other constraint
+	 * failing is our bug, and goes to the log like every store error. */
+	if (src == SQLITE_CONSTRAINT_UNIQUE || src == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return ERR_EXISTS;
 	log_error("sqlite: %s: %s", what, c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(src));
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)

@@ -57,15 +57,15 @@ static const char *const share_sql[SS__COUNT] = {
 	[SS_SHARE_ADD] =
 		"INSERT INTO share_requests(uuid, collection_id, stix_id, target_org, target_user, "
 		"requester_user, requester_org, provider_org, need, status, reason, created, "
-		"decided) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0)",
+		"decided, required) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?13)",
 	[SS_SHARE_GET] =
 		"SELECT id, uuid, collection_id, stix_id, target_org, target_user, requester_user, "
-		"requester_org, provider_org, need, status, reason, created, decided "
+		"requester_org, provider_org, need, status, reason, created, decided, required "
 		"FROM share_requests WHERE uuid = ?1",
 	[SS_SHARE_LIST] =
 		"SELECT id, uuid, collection_id, stix_id, target_org, target_user, requester_user, "
-		"requester_org, provider_org, need, status, reason, created, decided "
+		"requester_org, provider_org, need, status, reason, created, decided, required "
 		"FROM share_requests WHERE (?1 = 0 OR requester_org = ?1) AND (?2 < 0 OR status = "
 		"?2) "
 		"ORDER BY id",
@@ -528,6 +528,7 @@ err_t sq_share_add(struct store_conn *base, struct share_request *r)
 	bind_text(s, 11, r->reason);
 	sqlite3_bind_int64(s, 12, r->created);
 	bind_text(s, 13, r->required);
+	sqlite3_bind_int64(s, 14, r->decided);
 	err_t rc = exec_done(c, s, "share add");
 	if (!rc)
 		r->id = sqlite3_last_insert_rowid(c->db);

@@ -506,8 +506,15 @@ err_t sharing_answer(struct app *app, struct store_conn *c, const struct princip
 		goto out;
 	req = json_loads(r.required, 0, NULL);
 	if (!json_has_int(req, who->org.id)) {
-		snprintf(msg, SHARING_MSG_MAX, "no such share request awaits your organisation");
-		rc = r.requester_org == who->org.id ? ERR_FORBIDDEN : ERR_NOTFOUND;
+		/* The requester may know it exists; nobody else learns that it does. */
+		if (r.requester_org == who->org.id) {
+			snprintf(msg, SHARING_MSG_MAX,
+				 "this request does not await your organisation");
+			rc = ERR_FORBIDDEN;
+		} else {
+			snprintf(msg, SHARING_MSG_MAX, "no such share request");
+			rc = ERR_NOTFOUND;
+		}
 		goto out;
 	}
 	if (!(who->user.roles & ROLE_APPROVER)) {
@@ -758,13 +765,28 @@ err_t sharing_object_state(struct app *app, struct store_conn *c, const struct p
 		rc = ERR_NOMEM;
 		goto out;
 	}
+	msg[0] = '\0';
 	rc = locate(app, c, who, obj, L, msg);
-	if (!rc)
+	if (rc)
+		goto out;
+	/* Who else receives an object is the provider's business: scope and
+	 * grants are shown to its users and to auditors only. */
+	bool full = L->provider == who->org.id || (who->user.roles & ROLE_AUDITOR);
+	if (full)
 		rc = store_scope_members(c, L->scope_id, name_principal, &scope);
-	if (!rc)
+	if (!rc && full)
 		rc = store_grant_object_list(c, L->col.id, L->stix_id, name_grant, &grants);
 	if (rc)
 		goto out;
+	if (!full) {
+		*result =
+			json_pack("{s:s, s:s, s:s, s:s, s:s}", "object", L->stix_id, "agreement",
+				  L->rules.key, "provider", org_name(c, L->provider, b, sizeof(b)),
+				  "tlp", policy_tlp_name((enum tlp)L->tlp), "category",
+				  policy_category_key((enum category)L->category));
+		rc = *result ? ERR_OK : ERR_NOMEM;
+		goto out;
+	}
 	*result = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:O, s:O, s:O}, s:{s:O, s:O}}", "object",
 			    L->stix_id, "agreement", L->rules.key, "provider",
 			    org_name(c, L->provider, b, sizeof(b)), "tlp",

@@ -10,7 +10,7 @@
 static const char *const routes[] = {
 	"discovery", "api_root",    "status",	    "collections", "collection",
 	"manifest",  "objects_get", "objects_post", "object_get",  "object_delete",
-	"versions",  "healthz",	    "metrics",	    "other",
+	"versions",  "healthz",	    "metrics",	    "mgmt",	   "other",
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 

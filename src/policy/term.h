@@ -21,10 +21,10 @@
 typedef int64_t day_t;
 
 struct term_rule {
-	day_t signed_on;	/* the signing day D: term 1 starts on it */
-	unsigned term_months;	/* the first term: 12 in the demo agreement */
+	day_t signed_on;	 /* the signing day D: term 1 starts on it */
+	unsigned term_months;	 /* the first term: 12 in the demo agreement */
 	unsigned renewal_months; /* each renewal ("a year at a time"); 0: term_months */
-	unsigned notice_months; /* 1: objections by the day a month before the end */
+	unsigned notice_months;	 /* 1: objections by the day a month before the end */
 };
 
 struct term {

@@ -67,8 +67,9 @@ static void t_tamper(void **state)
 	free(out);
 
 	/* Change what entry 5 says, leaving its hashes as they were. */
-	assert_int_equal(exec_sql(h, "UPDATE audit SET detail = '{\"tampered\":true}' WHERE seq = 5"),
-			 SQLITE_OK);
+	assert_int_equal(
+		exec_sql(h, "UPDATE audit SET detail = '{\"tampered\":true}' WHERE seq = 5"),
+		SQLITE_OK);
 	out = NULL;
 	assert_int_equal(rk_cli(h, NULL, &out, "audit", "verify", NULL), 1);
 	assert_non_null(out);

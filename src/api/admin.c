@@ -332,6 +332,24 @@ err_t admin_grant(struct app *app, struct store_conn *c, const char *root_name,
 	return end(c, own, rc);
 }
 
+err_t admin_collection_defaults(struct app *app, struct store_conn *c, const struct collection *col,
+				unsigned groups, int category)
+{
+	struct scope_def def = {.groups = groups};
+	int64_t scope = 0;
+	bool own;
+	err_t rc = begin(c, &own);
+	if (!rc)
+		rc = store_scope_get_or_add(c, &def, &scope);
+	if (!rc)
+		rc = store_collection_set_defaults(c, col->id, scope, category);
+	if (!rc)
+		rc = audit_write(
+			app, c, "admin.collection.defaults", 0, 0, col->uuid,
+			json_pack("{s:i, s:i}", "groups", (int)groups, "category", category));
+	return end(c, own, rc);
+}
+
 err_t admin_user_set_disabled(struct app *app, struct store_conn *c, const struct user *u,
 			      bool disabled)
 {

@@ -52,6 +52,11 @@ err_t admin_collection_add(struct app *app, struct store_conn *c, const char *ro
 			   const char *title, const char *description, const char *alias,
 			   struct collection *out);
 
+/* Sets a collection's default scope (groups of the agreement) and category;
+ * audited. */
+err_t admin_collection_defaults(struct app *app, struct store_conn *c, const struct collection *col,
+				unsigned groups, int category);
+
 /* Sets org's rights on the collection (by UUID or alias) of root_name. */
 err_t admin_grant(struct app *app, struct store_conn *c, const char *root_name,
 		  const char *collection, const char *org_name, bool can_read, bool can_write);

@@ -249,7 +249,13 @@ static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *
 		}
 		put->category = c;
 	}
-	if (in->rules->present && put->category >= 0 &&
+	if (in->rules->present && put->category < 0) {
+		snprintf(why, n,
+			 "no information category: add the category extension (Art. 2.2), "
+			 "or post to a collection that has a default one");
+		return ERR_INVALID;
+	}
+	if (in->rules->present &&
 	    !policy_may_originate(a, in->who->org_id, (enum category)put->category)) {
 		snprintf(why, n,
 			 "your organisation may not originate category '%s' under agreement "

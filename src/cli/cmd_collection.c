@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../api/admin.h"
+#include "../policy/policy.h"
 #include "cli.h"
 #include "commands.h"
 #include "../common/banned.h"
@@ -10,11 +11,18 @@
 static const char collection_help[] =
 	"usage: renkei collection add --title TITLE [--alias ALIAS] [--description TEXT] [--root "
 	"NAME]\n"
+	"                             [--default-scope GROUPS] [--default-category KEY]\n"
 	"       renkei collection list [--root NAME]\n"
 	"       renkei collection grant COLLECTION --org ORG [--read] [--write] [--root NAME]\n\n"
 	"COLLECTION is a collection's UUID or alias. 'grant' sets the organisation's rights\n"
 	"to exactly those given: without --read and --write it takes them away.\n"
-	"--root may be left out when the hub has one API root.\n\n";
+	"--root may be left out when the hub has one API root.\n\n"
+	"Under an agreement, objects without a sharing scope or a category take the\n"
+	"collection's defaults: --default-scope is a comma-separated list of the groups\n"
+	"parties and community (default: parties, the narrowest), --default-category one\n"
+	"of the five categories of Art. 2.2 (default: threat-intelligence, which every\n"
+	"member may originate). Collections described in the agreement file get theirs\n"
+	"from it.\n\n";
 
 static err_t print_collection(void *ctx, const struct collection *col)
 {
@@ -27,10 +35,17 @@ int cmd_collection(int argc, char **argv)
 {
 	const char *title = NULL, *alias = NULL, *desc = NULL, *root = NULL, *org = NULL;
 	bool rd = false, wr = false;
-	struct cli_opt opts[] = {{"title", &title, NULL},      {"alias", &alias, NULL},
-				 {"description", &desc, NULL}, {"root", &root, NULL},
-				 {"org", &org, NULL},	       {"read", NULL, &rd},
-				 {"write", NULL, &wr},	       {NULL, NULL, NULL}};
+	const char *dscope = "parties", *dcat = "threat-intelligence";
+	struct cli_opt opts[] = {{"title", &title, NULL},
+				 {"alias", &alias, NULL},
+				 {"description", &desc, NULL},
+				 {"root", &root, NULL},
+				 {"org", &org, NULL},
+				 {"read", NULL, &rd},
+				 {"write", NULL, &wr},
+				 {"default-scope", &dscope, NULL},
+				 {"default-category", &dcat, NULL},
+				 {NULL, NULL, NULL}};
 	struct cli_args a;
 	struct app app;
 	struct store_conn *c = NULL;
@@ -68,7 +83,27 @@ int cmd_collection(int argc, char **argv)
 		goto out;
 	if (!strcmp(sub, "add")) {
 		struct collection col;
+		unsigned groups = 0;
+		enum category cat = policy_category_parse(dcat);
+		for (const char *p = dscope; *p;) {
+			size_t len = strcspn(p, ",");
+			if (len == 7 && !strncmp(p, "parties", 7))
+				groups |= GROUP_PARTIES;
+			else if (len == 9 && !strncmp(p, "community", 9))
+				groups |= GROUP_COMMUNITY;
+			else
+				groups = ~0u;
+			p += len + (p[len] == ',');
+		}
+		if (groups == 0 || groups > (GROUP_PARTIES | GROUP_COMMUNITY) || cat == CAT_NONE) {
+			cli_error("collection", "--default-scope takes parties,community; "
+						"--default-category one of the five categories");
+			rc = ERR_INVALID;
+			goto out;
+		}
 		rc = admin_collection_add(&app, c, r.name, title, desc, alias, &col);
+		if (!rc)
+			rc = admin_collection_defaults(&app, c, &col, groups, cat);
 		if (rc == ERR_EXISTS)
 			cli_error("collection", "the alias '%s' is taken in /%s/", alias, r.name);
 		else if (rc == ERR_INVALID)

@@ -229,7 +229,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_OBJ_SAME_VERSION] = "SELECT body FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
 			       "AND version = ?3",
 	[S_OBJ_BODY_ANY] = "SELECT version FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
-			   "AND body = ?3 LIMIT 1",
+			   "AND body = ?3 AND org_id = ?4 LIMIT 1",
 	[S_OBJ_INSERT] = "INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
 			 "date_added, org_id, scope_id, tlp, category, body) "
 			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -861,8 +861,16 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 	int64_t version = o->has_version ? o->version : date_added;
 	*version_out = version;
 
-	/* Ownership: the organisation that first shared an id owns it. */
-	s = stmt(c, S_OWNER_GET);
+	/*
+	 * Ownership: the organisation that first shared an id owns it. Not for
+	 * unversioned objects (SCOs): their ids are derived from their values,
+	 * so two organisations that observed the same address share the same
+	 * id; each posts its own copy, with its own scope, and refusing the
+	 * second would also tell it that somebody shared the first.
+	 */
+	s = o->has_version ? stmt(c, S_OWNER_GET) : NULL;
+	if (!s)
+		goto owned;
 	bind_text(s, 1, o->stix_id);
 	rc = one_row(c, s, "owner get");
 	if (rc == ERR_OK) {
@@ -882,7 +890,7 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 	} else {
 		return rc;
 	}
-
+owned:
 	if (o->has_version) {
 		s = stmt(c, S_OBJ_SAME_VERSION);
 		sqlite3_bind_int64(s, 1, collection_id);
@@ -905,6 +913,7 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 		sqlite3_bind_int64(s, 1, collection_id);
 		bind_text(s, 2, o->stix_id);
 		sqlite3_bind_blob(s, 3, o->body, (int)o->body_len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, o->org_id);
 		rc = one_row(c, s, "same body");
 		if (rc == ERR_OK) {
 			*version_out = sqlite3_column_int64(s, 0);

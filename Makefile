@@ -14,6 +14,10 @@ SANITIZE  ?=
 WERROR    ?=
 FUZZ_SECONDS ?= 60
 DEMO_DIR  ?= var/demo
+# The model test (tests/model) adopts the readings of DESIGN.md §3 that
+# docs/decisions.md records; MODEL_STEPS random operations with a fixed seed.
+MODEL_LENIENT ?= green-members,outsiders-closed
+MODEL_STEPS   ?= 1500
 PORT      ?= 8080
 
 ifeq ($(SANITIZE),)
@@ -45,11 +49,14 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 API_SRC   := $(sort $(wildcard tests/api/test_*.c))
 API_BIN   := $(API_SRC:tests/api/%.c=$(BUILD)/tests/api_%)
 API_LIB   := tests/api/harness.c
+MODEL_SRC := $(sort $(wildcard tests/model/test_*.c))
+MODEL_BIN := $(MODEL_SRC:tests/model/%.c=$(BUILD)/tests/model_%)
+MODEL_LIB := $(filter-out $(MODEL_SRC),$(wildcard tests/model/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB  := $(filter-out src/http/%,$(LIB_SRC))
 
-.PHONY: all deps run test unit api fuzz fuzz-smoke clean format format-check demo
+.PHONY: all deps run test unit api model fuzz fuzz-smoke clean format format-check demo
 
 all: $(BUILD)/renkei
 
@@ -71,16 +78,22 @@ $(BUILD)/tests/api_%: tests/api/%.c $(API_LIB) tests/api/harness.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(API_LIB) $(LIB_OBJ) $(LIBS) $(TEST_LIBS)
 
+$(BUILD)/tests/model_%: tests/model/%.c $(MODEL_LIB) $(API_LIB) tests/api/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(MODEL_LIB) $(API_LIB) $(LIBS) $(TEST_LIBS)
+
 # The demo hub on 127.0.0.1:$(PORT), made on first run and kept in $(DEMO_DIR).
 run: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/run-demo.sh $(BUILD)/renkei $(DEMO_DIR) $(PORT)
 
-# The unit tests, the API tests against the real server, and the independent
-# spec-driven client (tests/conformance) against the demo hub.
+# The unit tests, the API tests against the real server, the randomised model
+# of the sharing rules (tests/model), and the independent spec-driven client
+# (tests/conformance) against the demo hub.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(API_BIN)
-	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN) $(API_BIN) tests/conformance/run.sh
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(API_BIN) $(MODEL_BIN)
+	@RENKEI_MODEL_LENIENT=$(MODEL_LENIENT) RENKEI_MODEL_STEPS=$(MODEL_STEPS) \
+		sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN) $(API_BIN) $(MODEL_BIN) tests/conformance/run.sh
 
 unit: $(UNIT_BIN)
 	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN)
@@ -110,3 +123,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+model: all $(MODEL_BIN)
+	@RENKEI_MODEL_LENIENT=$(MODEL_LENIENT) RENKEI_MODEL_STEPS=$(MODEL_STEPS) \
+		sh scripts/run-tests.sh $(BUILD) $(MODEL_BIN)

@@ -52,11 +52,15 @@ struct ingest {
 	int64_t base, stored;
 	size_t ok, bad;
 	json_t *successes, *failures, *audit_ok, *audit_refused;
+	json_t *refused_markings; /* ids of marking-definitions refused in this envelope */
 };
 
 static err_t refuse(struct ingest *in, const char *id, const char *version, const char *why)
 {
 	in->bad++;
+	if (!strncmp(id, "marking-definition--", 20) &&
+	    json_object_set_new(in->refused_markings, id, json_true()))
+		return ERR_NOMEM;
 	json_t *a = json_pack("[s, s, s]", id, version, why);
 	if (!a || json_array_append_new(in->audit_refused, a))
 		return ERR_NOMEM;
@@ -201,6 +205,12 @@ static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *
 			put->tlp = t;
 			continue;
 		}
+		/* A scope marking refused in this envelope must not leave its
+		 * objects under the (wider) collection default. */
+		if (json_object_get(in->refused_markings, ref)) {
+			snprintf(why, n, "its marking %s was refused (see that failure)", ref);
+			return ERR_INVALID;
+		}
 		rc = store_scope_marking_find(in->c, ref, &owner, &scope);
 		if (rc == ERR_NOTFOUND)
 			continue; /* another kind of marking (PAP, a statement): carried as is */
@@ -249,6 +259,9 @@ static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *
 		}
 		put->category = c;
 	}
+	/* Markings carry no information of their own: no category to originate. */
+	if (!strcmp(meta->type, "marking-definition"))
+		return ERR_OK;
 	if (in->rules->present && put->category < 0) {
 		snprintf(why, n,
 			 "no information category: add the category extension (Art. 2.2), "
@@ -383,7 +396,9 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	in.failures = json_array();
 	in.audit_ok = json_array();
 	in.audit_refused = json_array();
-	if (!in.rules || !in.successes || !in.failures || !in.audit_ok || !in.audit_refused) {
+	in.refused_markings = json_object();
+	if (!in.rules || !in.successes || !in.failures || !in.audit_ok || !in.audit_refused ||
+	    !in.refused_markings) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
@@ -459,5 +474,6 @@ out:
 	json_decref(in.failures);
 	json_decref(in.audit_ok);
 	json_decref(in.audit_refused);
+	json_decref(in.refused_markings);
 	return rc;
 }

@@ -301,6 +301,54 @@ static err_t target_sees(struct store_conn *c, const struct located *L, const st
 	return rc;
 }
 
+/* Forwarding order of TLPs: unmarked counts as AMBER (DESIGN.md §3.3). */
+static int tlp_rank(int t)
+{
+	switch (t) {
+	case TLP_CLEAR: return 0;
+	case TLP_GREEN: return 1;
+	case TLP_AMBER:
+	case TLP_UNMARKED: return 2;
+	case TLP_AMBER_STRICT: return 3;
+	default: return 4;
+	}
+}
+
+struct strictest_ctx {
+	bool to_person;
+	bool any;
+	int tlp;
+};
+
+static err_t note_tlp(void *ctx, const struct obj_row *row)
+{
+	struct strictest_ctx *s = ctx;
+	/* A grant to an organisation never shows a TLP:RED version. */
+	if (row->tlp == TLP_RED && !s->to_person)
+		return ERR_OK;
+	if (!s->any || tlp_rank(row->tlp) > tlp_rank(s->tlp))
+		s->tlp = row->tlp;
+	s->any = true;
+	return ERR_OK;
+}
+
+/* The most restrictive TLP among the object's versions that a grant would
+ * show; TLP_RED when every version is RED and the target is not a person. */
+static err_t strictest_tlp(struct store_conn *c, const struct located *L, bool to_person, int *tlp)
+{
+	struct strictest_ctx st = {.to_person = to_person};
+	struct obj_query q = {.vis = {.mode = VIS_ALL},
+			      .collection_id = L->col.id,
+			      .stix_id = L->stix_id,
+			      .version_mode = VERSION_ALL,
+			      .limit = 100000};
+	bool more;
+	err_t rc = store_object_query(c, &q, note_tlp, &st, &more);
+	if (!rc)
+		*tlp = st.any ? st.tlp : TLP_RED;
+	return rc;
+}
+
 err_t sharing_request(struct app *app, struct store_conn *c, const struct principal *who,
 		      const struct object_ref *obj, const struct target_ref *target,
 		      const char *reason, json_t **result, char msg[SHARING_MSG_MAX])
@@ -323,7 +371,14 @@ err_t sharing_request(struct app *app, struct store_conn *c, const struct princi
 	if (rc)
 		goto out;
 
-	struct object_view view = {.provider = L->provider, .tlp = (enum tlp)L->tlp};
+	/* A grant holds for every version (§3.1), so the decision is made on the
+	 * most restrictive of the versions it would show - not only on the
+	 * one the requester happens to see. */
+	int tlp = L->tlp;
+	rc = strictest_tlp(c, L, t.user != 0, &tlp);
+	if (rc)
+		goto out;
+	struct object_view view = {.provider = L->provider, .tlp = (enum tlp)tlp};
 	struct share_target st = {.org = t.org, .user = t.user};
 	enum share_need need =
 		sees ? SHARE_ALREADY : policy_share_need(&L->rules.r, &view, &st, L->day);

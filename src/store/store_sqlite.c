@@ -85,6 +85,9 @@ static const char *const migrations[] = {
 	" body BLOB NOT NULL);"
 	"CREATE UNIQUE INDEX objects_version ON objects(collection_id, stix_id, version);"
 	"CREATE INDEX objects_added ON objects(collection_id, date_added, seq);"
+	/* The branches of a member's query (store_sqlite.c, merged_query). */
+	"CREATE INDEX objects_scope ON objects(collection_id, scope_id, date_added, seq);"
+	"CREATE INDEX objects_provider ON objects(collection_id, org_id, date_added, seq);"
 	/* DESIGN.md §3.2: an id belongs to the organisation that first shared it. */
 	"CREATE TABLE object_owners("
 	" stix_id TEXT PRIMARY KEY,"
@@ -234,6 +237,9 @@ static const char *const stmt_sql[S__COUNT] = {
 			 "date_added, org_id, scope_id, tlp, category, body) "
 			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects",
+	[S_VISIBLE_SCOPES] =
+		"SELECT scope_id, max(principal = ?4) FROM scope_members WHERE principal "
+		"IN (?1, ?2, ?3, ?4) GROUP BY scope_id",
 	[S_OBJ_COUNT] = "SELECT count(*) FROM objects",
 	[S_STATUS_PUT] = "INSERT OR REPLACE INTO statuses(id, root_id, org_id, request_time, "
 			 "expires, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
@@ -258,6 +264,23 @@ enum {
 	Q_DELETE = 1 << 11,
 	Q_VIS_SHIFT = 12, /* two bits: enum vis_mode */
 	Q__SHAPES = 1 << 14,
+};
+
+/*
+ * A query of a requester who sees through scopes and grants (VIS_MEMBER,
+ * VIS_GRANTS) runs as several branches, each an ordered range scan of one
+ * index that returns only visible rows - the provider's own, each visible
+ * scope, the grants - and sqlite_merge() merges them in (date_added, seq)
+ * order. So a page costs a few times its length, whether the requester sees
+ * 1 % of a collection or all of it (DESIGN.md §3.1, §7).
+ */
+enum branch {
+	BR_ALL,		 /* one statement with the whole visibility predicate */
+	BR_OWN,		 /* org_id = :org */
+	BR_SCOPE,	 /* scope_id = :scope (named to the user: any TLP) */
+	BR_SCOPE_NO_RED, /* scope_id = :scope AND not TLP:RED (named to org or group) */
+	BR_GRANTS,	 /* granted objects */
+	BR__COUNT
 };
 
 static sqlite3_stmt *stmt(struct sqlite_conn *c, enum stmt_id id)
@@ -325,7 +348,7 @@ static void sq_disconnect(struct store_conn *base)
 		sqlite3_finalize(c->stmt[i]);
 	sqlite_share_finalize(c);
 	if (c->shapes) {
-		for (int i = 0; i < Q__SHAPES; i++)
+		for (size_t i = 0; i < (size_t)Q__SHAPES * BR__COUNT; i++)
 			sqlite3_finalize(c->shapes[i]);
 		free(c->shapes);
 	}
@@ -344,7 +367,7 @@ static err_t sq_connect(const char *dsn, bool create, struct store_conn **out)
 	if (!c)
 		return ERR_NOMEM;
 	c->base.be = &store_sqlite_be;
-	c->shapes = calloc(Q__SHAPES, sizeof(*c->shapes));
+	c->shapes = calloc((size_t)Q__SHAPES * BR__COUNT, sizeof(*c->shapes));
 	if (!c->shapes) {
 		err = ERR_NOMEM;
 		goto fail;
@@ -1001,7 +1024,7 @@ static err_t edge_version_sql(struct buf *b, unsigned vis, const char *cmp)
 	"scope_id, tlp, category"
 
 /* Builds the object query of one shape from fixed fragments. */
-static err_t shape_sql(unsigned shape, struct buf *b)
+static err_t shape_sql(unsigned shape, enum branch br, struct buf *b)
 {
 	unsigned vis = (shape >> Q_VIS_SHIFT) & 3;
 	err_t rc = ERR_OK;
@@ -1013,7 +1036,26 @@ static err_t shape_sql(unsigned shape, struct buf *b)
 	else
 		rc |= buf_adds(b, SELECT_COLS " FROM objects AS o WHERE o.collection_id = :coll");
 	rc |= buf_adds(b, " AND ");
-	rc |= vis_sql(b, vis, "o");
+	switch (br) {
+	case BR_ALL: rc |= vis_sql(b, vis, "o"); break;
+	case BR_OWN: rc |= buf_adds(b, "o.org_id = :org"); break;
+	case BR_SCOPE: rc |= buf_adds(b, "o.scope_id = :scope"); break;
+	case BR_SCOPE_NO_RED:
+		rc |= buf_addf(b, "o.scope_id = :scope AND o.tlp != %d", STORE_TLP_RED);
+		break;
+	case BR_GRANTS:
+		/* The IN drives the lookup by id; the EXISTS applies the TLP:RED rule. */
+		rc |= buf_addf(
+			b,
+			"o.stix_id IN (SELECT g.stix_id FROM object_grants g WHERE "
+			"g.collection_id = :coll AND g.principal IN (:puser, :porg)) AND "
+			"EXISTS (SELECT 1 FROM object_grants g WHERE g.collection_id = "
+			"o.collection_id AND g.stix_id = o.stix_id AND (g.principal = :puser "
+			"OR (o.tlp != %d AND g.principal = :porg)))",
+			STORE_TLP_RED);
+		break;
+	default: break;
+	}
 	if (shape & Q_ONE_ID)
 		rc |= buf_adds(b, " AND o.stix_id = :id");
 	if (shape & Q_IDS)
@@ -1120,28 +1162,42 @@ static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
 }
 
 /* Prepares (once per connection and shape) and binds the query q. */
-static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, bool del,
-			   sqlite3_stmt **out)
+/*
+ * Prepares and binds query q as branch br. The first statement of each
+ * (shape, branch) is kept for the connection; a second one of the same kind
+ * in the same query (a second visible scope) is made for the occasion and
+ * *temp says the caller must finalize it.
+ */
+static err_t prepare_branch(struct sqlite_conn *c, const struct obj_query *q, bool del,
+			    enum branch br, int64_t scope, bool fresh, sqlite3_stmt **out,
+			    bool *temp)
 {
 	unsigned shape = query_shape(q, del);
-	sqlite3_stmt *s = c->shapes[shape];
+	size_t slot = (size_t)shape * BR__COUNT + br;
+	sqlite3_stmt *s = fresh ? NULL : c->shapes[slot];
 	char *ids = NULL, *types = NULL, *versions = NULL, *specs = NULL;
 	err_t rc = ERR_OK;
 
+	*out = NULL;
+	*temp = false;
 	if (!s) {
 		struct buf b;
-		buf_init(&b, 4096);
-		rc = shape_sql(shape, &b);
+		buf_init(&b, 8192);
+		rc = shape_sql(shape, br, &b);
 		if (!rc) {
-			int src = sqlite3_prepare_v3(c->db, buf_cstr(&b), -1,
-						     SQLITE_PREPARE_PERSISTENT, &s, NULL);
+			int src =
+				sqlite3_prepare_v3(c->db, buf_cstr(&b), -1,
+						   fresh ? 0 : SQLITE_PREPARE_PERSISTENT, &s, NULL);
 			if (src)
 				rc = fail(c, src, "prepare object query");
 		}
 		buf_release(&b);
 		if (rc)
 			return rc;
-		c->shapes[shape] = s;
+		if (fresh)
+			*temp = true;
+		else
+			c->shapes[slot] = s;
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -1173,6 +1229,7 @@ static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, boo
 		/* -1 names no principal: a group the organisation is not in. */
 		bind_named_int(s, ":pgroup1", q->vis.party ? PRINCIPAL_PARTIES : -1);
 		bind_named_int(s, ":pgroup2", q->vis.community ? PRINCIPAL_COMMUNITY : -1);
+		bind_named_int(s, ":scope", scope);
 		bind_named_int(s, ":cdate", q->cursor_date);
 		bind_named_int(s, ":cseq", q->cursor_seq);
 		/* One row more than asked for tells whether there is more. */
@@ -1182,7 +1239,183 @@ static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, boo
 	free(types);
 	free(versions);
 	free(specs);
+	if (rc && *temp) {
+		sqlite3_finalize(s);
+		*temp = false;
+		return rc;
+	}
 	*out = s;
+	return rc;
+}
+
+static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, bool del,
+			   sqlite3_stmt **out)
+{
+	bool temp;
+	return prepare_branch(c, q, del, BR_ALL, 0, false, out, &temp);
+}
+
+static bool row_of(sqlite3_stmt *s, bool body, struct obj_row *row)
+{
+	*row = (struct obj_row){
+		.seq = sqlite3_column_int64(s, 0),
+		.date_added = sqlite3_column_int64(s, 1),
+		.version = sqlite3_column_int64(s, 2),
+		.stix_id = (const char *)sqlite3_column_text(s, 3),
+		.type = (const char *)sqlite3_column_text(s, 4),
+		.spec_version = (const char *)sqlite3_column_text(s, 5),
+		.org_id = sqlite3_column_int64(s, 6),
+		.scope_id = sqlite3_column_int64(s, 7),
+		.tlp = sqlite3_column_int(s, 8),
+		.category = sqlite3_column_int(s, 9),
+	};
+	if (body) {
+		row->body = sqlite3_column_blob(s, 10);
+		row->body_len = (size_t)sqlite3_column_bytes(s, 10);
+	}
+	return row->stix_id && row->type && row->spec_version;
+}
+
+#define MAX_BRANCHES 66 /* own, grants and up to 64 visible scopes */
+
+struct branch_run {
+	sqlite3_stmt *s;
+	bool temp; /* finalize after use */
+	bool has;  /* a row is current */
+	int64_t date, seq;
+};
+
+/* The scopes the requester reaches: through its user (any TLP), or only
+ * through its organisation or groups (not TLP:RED). */
+static err_t visible_scopes(struct sqlite_conn *c, const struct obj_visibility *v, int64_t *scopes,
+			    bool *by_user, size_t *n)
+{
+	sqlite3_stmt *s = stmt(c, S_VISIBLE_SCOPES);
+	int src;
+	*n = 0;
+	sqlite3_bind_int64(s, 1, PRINCIPAL_ORG(v->org));
+	sqlite3_bind_int64(s, 2, v->party ? PRINCIPAL_PARTIES : -1);
+	sqlite3_bind_int64(s, 3, v->community ? PRINCIPAL_COMMUNITY : -1);
+	sqlite3_bind_int64(s, 4, PRINCIPAL_USER(v->user));
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == MAX_BRANCHES - 2) {
+			sqlite3_reset(s);
+			return ERR_TOOBIG;
+		}
+		scopes[*n] = sqlite3_column_int64(s, 0);
+		by_user[*n] = sqlite3_column_int(s, 1) != 0;
+		(*n)++;
+	}
+	sqlite3_reset(s);
+	return src == SQLITE_DONE ? ERR_OK : fail(c, src, "visible scopes");
+}
+
+static void branch_step(struct sqlite_conn *c, struct branch_run *b, err_t *rc)
+{
+	int src = sqlite3_step(b->s);
+	b->has = src == SQLITE_ROW;
+	if (b->has) {
+		b->date = sqlite3_column_int64(b->s, 1);
+		b->seq = sqlite3_column_int64(b->s, 0);
+	} else if (src != SQLITE_DONE && !*rc) {
+		*rc = fail(c, src, "object query branch");
+	}
+}
+
+/* The merge of the branches of a VIS_MEMBER or VIS_GRANTS query. */
+static err_t merged_query(struct sqlite_conn *c, const struct obj_query *q, obj_row_fn fn,
+			  void *ctx, bool *more)
+{
+	struct branch_run br[MAX_BRANCHES];
+	int64_t scopes[MAX_BRANCHES];
+	bool by_user[MAX_BRANCHES];
+	size_t nb = 0, ns = 0, n = 0;
+	int64_t last_seq = -1;
+	err_t rc = ERR_OK;
+
+	memset(br, 0, sizeof(br));
+	if (q->vis.mode == VIS_MEMBER)
+		rc = visible_scopes(c, &q->vis, scopes, by_user, &ns);
+	if (rc == ERR_TOOBIG) {
+		/* Very many scopes: one statement with the whole predicate. */
+		rc = ERR_OK;
+		goto single;
+	}
+	if (rc)
+		return rc;
+	bool fresh[BR__COUNT] = {false};
+	rc = prepare_branch(c, q, false, BR_OWN, 0, false, &br[nb].s, &br[nb].temp);
+	nb += !rc;
+	if (!rc) {
+		rc = prepare_branch(c, q, false, BR_GRANTS, 0, false, &br[nb].s, &br[nb].temp);
+		nb += !rc;
+	}
+	for (size_t i = 0; !rc && i < ns; i++) {
+		enum branch kind = by_user[i] ? BR_SCOPE : BR_SCOPE_NO_RED;
+		rc = prepare_branch(c, q, false, kind, scopes[i], fresh[kind], &br[nb].s,
+				    &br[nb].temp);
+		fresh[kind] = true;
+		nb += !rc;
+	}
+	for (size_t i = 0; !rc && i < nb; i++)
+		branch_step(c, &br[i], &rc);
+	while (!rc) {
+		struct branch_run *min = NULL;
+		for (size_t i = 0; i < nb; i++)
+			if (br[i].has && (!min || br[i].date < min->date ||
+					  (br[i].date == min->date && br[i].seq < min->seq)))
+				min = &br[i];
+		if (!min)
+			break;
+		if (min->seq != last_seq) { /* a row seen through two branches counts once */
+			if (n == q->limit) {
+				*more = true;
+				break;
+			}
+			struct obj_row row;
+			if (!row_of(min->s, q->want_body, &row)) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			last_seq = row.seq;
+			rc = fn(ctx, &row);
+			if (rc)
+				break;
+			n++;
+		}
+		branch_step(c, min, &rc);
+	}
+	for (size_t i = 0; i < nb; i++) {
+		if (br[i].temp)
+			sqlite3_finalize(br[i].s);
+		else
+			sqlite3_reset(br[i].s);
+	}
+	return rc;
+single:;
+	sqlite3_stmt *s = NULL;
+	rc = prepare_query(c, q, false, &s);
+	if (rc)
+		return rc;
+	int src;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		struct obj_row row;
+		if (n == q->limit) {
+			*more = true;
+			break;
+		}
+		if (!row_of(s, q->want_body, &row)) {
+			rc = ERR_NOMEM;
+			break;
+		}
+		rc = fn(ctx, &row);
+		if (rc)
+			break;
+		n++;
+	}
+	if (!rc && src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = fail(c, src, "object query");
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -1196,31 +1429,18 @@ static err_t sq_object_query(struct store_conn *base, const struct obj_query *q,
 	err_t rc;
 
 	*more = false;
+	if (q->vis.mode == VIS_MEMBER || q->vis.mode == VIS_GRANTS)
+		return merged_query(c, q, fn, ctx, more);
 	rc = prepare_query(c, q, false, &s);
 	if (rc)
 		return rc;
 	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		struct obj_row row;
 		if (n == q->limit) {
 			*more = true;
 			break;
 		}
-		struct obj_row row = {
-			.seq = sqlite3_column_int64(s, 0),
-			.date_added = sqlite3_column_int64(s, 1),
-			.version = sqlite3_column_int64(s, 2),
-			.stix_id = (const char *)sqlite3_column_text(s, 3),
-			.type = (const char *)sqlite3_column_text(s, 4),
-			.spec_version = (const char *)sqlite3_column_text(s, 5),
-			.org_id = sqlite3_column_int64(s, 6),
-			.scope_id = sqlite3_column_int64(s, 7),
-			.tlp = sqlite3_column_int(s, 8),
-			.category = sqlite3_column_int(s, 9),
-		};
-		if (q->want_body) {
-			row.body = sqlite3_column_blob(s, 10);
-			row.body_len = (size_t)sqlite3_column_bytes(s, 10);
-		}
-		if (!row.stix_id || !row.type || !row.spec_version) {
+		if (!row_of(s, q->want_body, &row)) {
 			rc = ERR_NOMEM;
 			break;
 		}

@@ -99,7 +99,7 @@ err_t definitions_publish(struct app *app, struct store_conn *c, const struct ap
 	if (!rc)
 		rc = store_collection_set_defaults(c, col.id, scope, -1);
 	if (!rc)
-		rc = store_next_date_added(c, app_now(app), &date_added);
+		rc = store_next_date_added(c, col.id, app_now(app), &date_added);
 	for (size_t i = 0; !rc && i < sizeof(defs) / sizeof(defs[0]); i++) {
 		struct obj_put put = {
 			.stix_id = defs[i].id,
@@ -114,8 +114,9 @@ err_t definitions_publish(struct app *app, struct store_conn *c, const struct ap
 			.body_len = strlen(defs[i].json),
 		};
 		enum obj_put_result res;
-		int64_t version;
-		rc = store_object_put(c, col.id, &put, date_added + (int64_t)i, &res, &version);
+		int64_t version, seq;
+		rc = store_object_put(c, col.id, &put, date_added + (int64_t)i, &res, &version,
+				      &seq);
 		/* Escalation bodies see only what is granted to them (§3.5). */
 		for (size_t m = 0; !rc && m < n_members; m++) {
 			if (members[m].role != MEMBER_ESCALATION)

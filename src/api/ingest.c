@@ -331,8 +331,8 @@ static err_t ingest_one(struct ingest *in, const char *body, const struct stix_s
 
 	enum obj_put_result res;
 	int64_t date_added = in->who->one_date_added ? in->base : in->base + in->stored++;
-	int64_t version;
-	rc = store_object_put(in->c, in->col->id, &put, date_added, &res, &version);
+	int64_t version, seq;
+	rc = store_object_put(in->c, in->col->id, &put, date_added, &res, &version, &seq);
 	if (rc)
 		return rc;
 	ingest_format_version(version, vbuf);
@@ -340,7 +340,10 @@ static err_t ingest_one(struct ingest *in, const char *body, const struct stix_s
 	case OBJ_PUT_ADDED:
 	case OBJ_PUT_SAME:
 		in->ok++;
-		json_t *a = json_pack("[s, s]", meta.id, vbuf);
+		/* The row's number lets disclosures name versions by it (taxii.c). */
+		json_t *a = res == OBJ_PUT_ADDED
+				    ? json_pack("[s, s, I]", meta.id, vbuf, (json_int_t)seq)
+				    : json_pack("[s, s]", meta.id, vbuf);
 		if (!a || json_array_append_new(in->audit_ok, a))
 			return ERR_NOMEM;
 		if (defines_scope) {
@@ -409,7 +412,7 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	if (!rc)
 		rc = store_collection_defaults(c, col->id, &in.default_scope, &in.default_category);
 	if (!rc)
-		rc = store_next_date_added(c, now, &in.base);
+		rc = store_next_date_added(c, col->id, now, &in.base);
 	/* Scope markings first, so that objects of the same envelope can use them. */
 	for (size_t i = 0; i < n && !rc; i++)
 		if (is_marking(body, &spans[i]))

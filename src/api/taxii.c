@@ -408,12 +408,24 @@ struct page {
 	size_t n;
 	size_t max_bytes;
 	int64_t first_date, last_date, last_seq;
-	bool cut;	   /* stopped early because the page is full */
-	json_t *list;	   /* manifest records or version strings */
-	json_t *disclosed; /* [id, version] of each record, for the audit */
+	bool cut;		     /* stopped early because the page is full */
+	json_t *list;		     /* manifest records or version strings */
+	struct buf disclosed;	     /* the rows sent, as seq ranges "a-b,c", for the audit */
+	int64_t run_first, run_last; /* the range being built */
 };
 
 #define STOP_PAGE ERR_TOOBIG
+
+/* Appends the finished run of row numbers to the disclosure record. */
+static err_t disclose_run(struct page *pg)
+{
+	if (pg->disclosed.len && buf_addc(&pg->disclosed, ','))
+		return ERR_NOMEM;
+	if (pg->run_first == pg->run_last)
+		return buf_addf(&pg->disclosed, "%lld", (long long)pg->run_first);
+	return buf_addf(&pg->disclosed, "%lld-%lld", (long long)pg->run_first,
+			(long long)pg->run_last);
+}
 
 static err_t page_row(void *ctx, const struct obj_row *row)
 {
@@ -444,12 +456,20 @@ static err_t page_row(void *ctx, const struct obj_row *row)
 	}
 	if (rc)
 		return rc;
-	if (pg->disclosed) {
-		ingest_format_version(row->version, ver);
-		json_t *d = json_pack("[s, s]", row->stix_id, ver);
-		if (!d || json_array_append_new(pg->disclosed, d))
-			return ERR_NOMEM;
+	/*
+	 * Disclosures name the rows by their insertion number (the object.post
+	 * entries of the audit map it to id and version): pages are runs of
+	 * consecutive numbers, so the record stays a few bytes long.
+	 */
+	if (pg->n && row->seq == pg->run_last + 1) {
+		pg->run_last = row->seq;
+	} else {
+		if (pg->n)
+			rc = disclose_run(pg);
+		pg->run_first = pg->run_last = row->seq;
 	}
+	if (rc)
+		return rc;
 	if (!pg->n)
 		pg->first_date = row->date_added;
 	pg->last_date = row->date_added;
@@ -553,7 +573,8 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 	q.want_body = kind == PAGE_OBJECTS;
 	if (kind == PAGE_VERSIONS)
 		q.version_mode = VERSION_ALL; /* §5.8: every version, no match[version] */
-	if ((kind != PAGE_OBJECTS && !(pg.list = json_array())) || !(pg.disclosed = json_array())) {
+	buf_init(&pg.disclosed, (size_t)1 << 24);
+	if (kind != PAGE_OBJECTS && !(pg.list = json_array())) {
 		api_reply_err(x->resp, ERR_NOMEM);
 		goto out;
 	}
@@ -627,10 +648,13 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 		 * anything is sent; what cannot be recorded is not disclosed. */
 		rc = store_tx_begin(x->c);
 		if (!rc)
+			rc = disclose_run(&pg);
+		if (!rc)
 			rc = audit_write(x->app, x->c, "disclosure", x->who.user.id, x->who.org.id,
 					 x->col.uuid,
-					 json_pack("{s:s, s:O}", "route", x->resp->route,
-						   "versions", pg.disclosed));
+					 json_pack("{s:s, s:I, s:s}", "route", x->resp->route,
+						   "count", (json_int_t)pg.n, "rows",
+						   buf_cstr(&pg.disclosed)));
 		rc = store_tx_end(x->c, rc);
 		if (rc) {
 			api_reply_err(x->resp, rc);
@@ -645,7 +669,7 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 	}
 out:
 	json_decref(pg.list);
-	json_decref(pg.disclosed);
+	buf_release(&pg.disclosed);
 	taxii_filter_release(&f);
 }
 

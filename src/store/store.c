@@ -271,16 +271,16 @@ err_t store_grant_get(struct store_conn *c, int64_t collection_id, int64_t org_i
 }
 
 err_t store_object_put(struct store_conn *c, int64_t collection_id, const struct obj_put *o,
-		       int64_t date_added, enum obj_put_result *res, int64_t *version)
+		       int64_t date_added, enum obj_put_result *res, int64_t *version, int64_t *seq)
 {
 	if (!c->in_tx)
 		return ERR_INTERNAL;
-	return c->be->object_put(c, collection_id, o, date_added, res, version);
+	return c->be->object_put(c, collection_id, o, date_added, res, version, seq);
 }
 
-err_t store_next_date_added(struct store_conn *c, int64_t now, int64_t *out)
+err_t store_next_date_added(struct store_conn *c, int64_t collection_id, int64_t now, int64_t *out)
 {
-	return c->be->next_date_added(c, now, out);
+	return c->be->next_date_added(c, collection_id, now, out);
 }
 
 err_t store_object_query(struct store_conn *c, const struct obj_query *q, obj_row_fn fn, void *ctx,

@@ -266,12 +266,15 @@ err_t store_grant_get(struct store_conn *c, int64_t collection_id, int64_t org_i
 /* Objects. store_object_put must run inside a transaction; date_added is the
  * value to use for a new version (monotonic: see store_next_date_added).
  * *version gets the version stored: o's, or the stored one of an identical
- * unversioned object (OBJ_PUT_SAME), or date_added for a new unversioned one. */
+ * unversioned object (OBJ_PUT_SAME), or date_added for a new unversioned one;
+ * *seq the new row's insertion number (0 when nothing was added). */
 err_t store_object_put(struct store_conn *c, int64_t collection_id, const struct obj_put *o,
-		       int64_t date_added, enum obj_put_result *res, int64_t *version);
-/* A date_added for the current write transaction: now, but never earlier than
- * what is already stored, so that date order and insertion order agree. */
-err_t store_next_date_added(struct store_conn *c, int64_t now, int64_t *out);
+		       int64_t date_added, enum obj_put_result *res, int64_t *version,
+		       int64_t *seq);
+/* A date_added for the current write transaction in a collection: now, but
+ * never earlier than what the collection holds, so that date order and
+ * insertion order agree there (pages are per collection). */
+err_t store_next_date_added(struct store_conn *c, int64_t collection_id, int64_t now, int64_t *out);
 /* Calls fn for each matching row in ascending (date_added, seq) order, at
  * most q->limit times; sets *more when a further row exists. */
 err_t store_object_query(struct store_conn *c, const struct obj_query *q, obj_row_fn fn, void *ctx,

@@ -59,8 +59,10 @@ struct store_be {
 			   struct grant *g);
 
 	err_t (*object_put)(struct store_conn *c, int64_t collection_id, const struct obj_put *o,
-			    int64_t date_added, enum obj_put_result *res, int64_t *version);
-	err_t (*next_date_added)(struct store_conn *c, int64_t now, int64_t *out);
+			    int64_t date_added, enum obj_put_result *res, int64_t *version,
+			    int64_t *seq);
+	err_t (*next_date_added)(struct store_conn *c, int64_t collection_id, int64_t now,
+				 int64_t *out);
 	err_t (*object_query)(struct store_conn *c, const struct obj_query *q, obj_row_fn fn,
 			      void *ctx, bool *more);
 	err_t (*object_delete)(struct store_conn *c, const struct obj_query *q, size_t *n);

@@ -228,7 +228,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_GRANT_GET] =
 		"SELECT can_read, can_write FROM grants WHERE collection_id = ?1 AND org_id = ?2",
 	[S_OWNER_GET] = "SELECT org_id FROM object_owners WHERE stix_id = ?1",
-	[S_OWNER_ADD] = "INSERT INTO object_owners(stix_id, org_id) VALUES(?1, ?2)",
+	[S_OWNER_ADD] = "INSERT INTO object_owners(stix_id, org_id) VALUES(?1, ?2) "
+			"ON CONFLICT(stix_id) DO NOTHING",
 	[S_OBJ_SAME_VERSION] = "SELECT body FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
 			       "AND version = ?3",
 	[S_OBJ_BODY_ANY] = "SELECT version FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
@@ -236,7 +237,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_OBJ_INSERT] = "INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
 			 "date_added, org_id, scope_id, tlp, category, body) "
 			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects",
+	[S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects WHERE collection_id = ?1",
 	[S_VISIBLE_SCOPES] =
 		"SELECT scope_id, max(principal = ?4) FROM scope_members WHERE principal "
 		"IN (?1, ?2, ?3, ?4) GROUP BY scope_id",
@@ -394,7 +395,8 @@ static err_t sq_connect(const char *dsn, bool create, struct store_conn **out)
 	rc = sqlite3_exec(
 		c->db,
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-		"PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
+		"PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY; "
+		"PRAGMA wal_autocheckpoint=16000;",
 		NULL, NULL, NULL);
 	if (rc) {
 		err = fail(c, rc, "pragmas");
@@ -858,10 +860,12 @@ static err_t sq_grant_get(struct store_conn *base, int64_t collection_id, int64_
 
 /* ---- objects ---- */
 
-static err_t sq_next_date_added(struct store_conn *base, int64_t now, int64_t *out)
+static err_t sq_next_date_added(struct store_conn *base, int64_t collection_id, int64_t now,
+				int64_t *out)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_OBJ_MAX_ADDED);
+	sqlite3_bind_int64(s, 1, collection_id);
 	int rc = sqlite3_step(s);
 	int64_t max = 0;
 	if (rc == SQLITE_ROW)
@@ -876,13 +880,15 @@ static err_t sq_next_date_added(struct store_conn *base, int64_t now, int64_t *o
 }
 
 static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const struct obj_put *o,
-			   int64_t date_added, enum obj_put_result *res, int64_t *version_out)
+			   int64_t date_added, enum obj_put_result *res, int64_t *version_out,
+			   int64_t *seq_out)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s;
 	err_t rc;
 	int64_t version = o->has_version ? o->version : date_added;
 	*version_out = version;
+	*seq_out = 0;
 
 	/*
 	 * Ownership: the organisation that first shared an id owns it. Not for
@@ -891,30 +897,32 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 	 * id; each posts its own copy, with its own scope, and refusing the
 	 * second would also tell it that somebody shared the first.
 	 */
-	s = o->has_version ? stmt(c, S_OWNER_GET) : NULL;
-	if (!s)
+	bool fresh = false; /* the id is new to the hub: no version of it exists */
+	if (!o->has_version)
 		goto owned;
+	/* Claim the id; when it was claimed already, see by whom. */
+	s = stmt(c, S_OWNER_ADD);
 	bind_text(s, 1, o->stix_id);
-	rc = one_row(c, s, "owner get");
-	if (rc == ERR_OK) {
+	sqlite3_bind_int64(s, 2, o->org_id);
+	rc = exec_done(c, s, "owner add");
+	if (rc)
+		return rc == ERR_EXISTS ? ERR_STORE : rc;
+	fresh = sqlite3_changes(c->db) == 1;
+	if (!fresh) {
+		s = stmt(c, S_OWNER_GET);
+		bind_text(s, 1, o->stix_id);
+		rc = one_row(c, s, "owner get");
+		if (rc)
+			return rc == ERR_NOTFOUND ? ERR_STORE : rc;
 		int64_t owner = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 		if (owner != o->org_id) {
 			*res = OBJ_PUT_NOT_OWNER;
 			return ERR_OK;
 		}
-	} else if (rc == ERR_NOTFOUND) {
-		s = stmt(c, S_OWNER_ADD);
-		bind_text(s, 1, o->stix_id);
-		sqlite3_bind_int64(s, 2, o->org_id);
-		rc = exec_done(c, s, "owner add");
-		if (rc)
-			return rc == ERR_EXISTS ? ERR_STORE : rc;
-	} else {
-		return rc;
 	}
 owned:
-	if (o->has_version) {
+	if (o->has_version && !fresh) {
 		s = stmt(c, S_OBJ_SAME_VERSION);
 		sqlite3_bind_int64(s, 1, collection_id);
 		bind_text(s, 2, o->stix_id);
@@ -930,7 +938,7 @@ owned:
 		}
 		if (rc != ERR_NOTFOUND)
 			return rc;
-	} else {
+	} else if (!o->has_version) {
 		/* Unversioned objects (SCOs): identical bytes are the same object. */
 		s = stmt(c, S_OBJ_BODY_ANY);
 		sqlite3_bind_int64(s, 1, collection_id);
@@ -963,8 +971,10 @@ owned:
 	rc = exec_done(c, s, "object insert");
 	if (rc == ERR_EXISTS) /* the unique (collection, id, version) index */
 		rc = ERR_STORE;
-	if (!rc)
+	if (!rc) {
 		*res = OBJ_PUT_ADDED;
+		*seq_out = sqlite3_last_insert_rowid(c->db);
+	}
 	return rc;
 }
 

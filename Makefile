@@ -55,8 +55,9 @@ MODEL_LIB := $(filter-out $(MODEL_SRC),$(wildcard tests/model/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB  := $(filter-out src/http/%,$(LIB_SRC))
+BENCH_BIN := $(BUILD)/bench/post_load
 
-.PHONY: all deps run test unit api model fuzz fuzz-smoke clean format format-check demo
+.PHONY: all deps run test unit api model bench fuzz fuzz-smoke clean format format-check demo
 
 all: $(BUILD)/renkei
 
@@ -82,6 +83,16 @@ $(BUILD)/tests/model_%: tests/model/%.c $(MODEL_LIB) $(API_LIB) tests/api/harnes
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(MODEL_LIB) $(API_LIB) $(LIBS) $(TEST_LIBS)
 
+$(BUILD)/bench/post_load: bench/post_load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libcurl 2>/dev/null) -o $@ $< \
+		$(shell pkg-config --libs jansson libcurl 2>/dev/null)
+
+# The performance benchmark of DESIGN.md §7 (about 10 minutes; docs/PERFORMANCE.md).
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	RENKEI_BIN=$(BUILD)/renkei python3 bench/run.py $(BENCH_ARGS)
+
 # The demo hub on 127.0.0.1:$(PORT), made on first run and kept in $(DEMO_DIR).
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -91,9 +102,10 @@ run: deps
 # of the sharing rules (tests/model), and the independent spec-driven client
 # (tests/conformance) against the demo hub.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(API_BIN) $(MODEL_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(API_BIN) $(MODEL_BIN) $(BENCH_BIN)
 	@RENKEI_MODEL_LENIENT=$(MODEL_LENIENT) RENKEI_MODEL_STEPS=$(MODEL_STEPS) \
-		sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN) $(API_BIN) $(MODEL_BIN) tests/conformance/run.sh
+		sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN) $(API_BIN) $(MODEL_BIN) \
+		tests/conformance/run.sh bench/smoke.sh
 
 unit: $(UNIT_BIN)
 	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN)
@@ -114,10 +126,10 @@ fuzz-smoke: $(FUZZ_BIN)
 	@sh scripts/fuzz.sh 20 $(FUZZ_BIN)
 
 format:
-	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]')
+	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]' 'bench/*.[ch]')
 
 format-check:
-	@clang-format --dry-run --Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]')
+	@clang-format --dry-run --Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]' 'bench/*.[ch]')
 
 clean:
 	rm -rf build build-san build-fuzz

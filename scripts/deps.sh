@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config make
 libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libsodium-dev
 libcurl4-openssl-dev libpq-dev libcmocka-dev
-clang libclang-rt-dev clang-format gnutls-bin openssl curl sqlite3 python3"
+clang libclang-rt-dev clang-format gnutls-bin openssl curl sqlite3 python3 wrk"
 
 missing=""
 for p in $PKGS; do

@@ -1340,6 +1340,37 @@ static void branch_step(struct sqlite_conn *c, struct branch_run *b, err_t *rc)
 	}
 }
 
+/* The query as one statement with the whole visibility predicate. */
+static err_t single_query(struct sqlite_conn *c, const struct obj_query *q, obj_row_fn fn,
+			  void *ctx, bool *more)
+{
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	int src;
+	err_t rc = prepare_query(c, q, false, &s);
+	if (rc)
+		return rc;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		struct obj_row row;
+		if (n == q->limit) {
+			*more = true;
+			break;
+		}
+		if (!row_of(s, q->want_body, &row)) {
+			rc = ERR_NOMEM;
+			break;
+		}
+		rc = fn(ctx, &row);
+		if (rc)
+			break;
+		n++;
+	}
+	if (!rc && src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = fail(c, src, "object query");
+	sqlite3_reset(s);
+	return rc;
+}
+
 /* The merge of the branches of a VIS_MEMBER or VIS_GRANTS query. */
 static err_t merged_query(struct sqlite_conn *c, const struct obj_query *q, obj_row_fn fn,
 			  void *ctx, bool *more)
@@ -1410,67 +1441,18 @@ static err_t merged_query(struct sqlite_conn *c, const struct obj_query *q, obj_
 			sqlite3_reset(br[i].s);
 	}
 	return rc;
-single:;
-	sqlite3_stmt *s = NULL;
-	rc = prepare_query(c, q, false, &s);
-	if (rc)
-		return rc;
-	int src;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct obj_row row;
-		if (n == q->limit) {
-			*more = true;
-			break;
-		}
-		if (!row_of(s, q->want_body, &row)) {
-			rc = ERR_NOMEM;
-			break;
-		}
-		rc = fn(ctx, &row);
-		if (rc)
-			break;
-		n++;
-	}
-	if (!rc && src != SQLITE_ROW && src != SQLITE_DONE)
-		rc = fail(c, src, "object query");
-	sqlite3_reset(s);
-	return rc;
+single:
+	return single_query(c, q, fn, ctx, more);
 }
 
 static err_t sq_object_query(struct store_conn *base, const struct obj_query *q, obj_row_fn fn,
 			     void *ctx, bool *more)
 {
 	struct sqlite_conn *c = sq(base);
-	sqlite3_stmt *s = NULL;
-	size_t n = 0;
-	int src;
-	err_t rc;
-
 	*more = false;
 	if (q->vis.mode == VIS_MEMBER || q->vis.mode == VIS_GRANTS)
 		return merged_query(c, q, fn, ctx, more);
-	rc = prepare_query(c, q, false, &s);
-	if (rc)
-		return rc;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct obj_row row;
-		if (n == q->limit) {
-			*more = true;
-			break;
-		}
-		if (!row_of(s, q->want_body, &row)) {
-			rc = ERR_NOMEM;
-			break;
-		}
-		rc = fn(ctx, &row);
-		if (rc)
-			break;
-		n++;
-	}
-	if (!rc && src != SQLITE_ROW && src != SQLITE_DONE)
-		rc = fail(c, src, "object query");
-	sqlite3_reset(s);
-	return rc;
+	return single_query(c, q, fn, ctx, more);
 }
 
 static err_t sq_object_delete(struct store_conn *base, const struct obj_query *q, size_t *n)

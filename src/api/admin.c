@@ -178,9 +178,7 @@ err_t admin_user_add(struct app *app, struct store_conn *c, const char *org_name
 	u.roles = roles;
 	u.created = app_now(app);
 	if (!password) {
-		unsigned char raw[18];
-		sec_random(raw, sizeof(raw));
-		rc = sec_b64url_encode(raw, sizeof(raw), gen_pw, SEC_TOKEN_MAX);
+		rc = sec_password_new(gen_pw, SEC_TOKEN_MAX);
 		if (rc)
 			return rc;
 		password = gen_pw;

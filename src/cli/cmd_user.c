@@ -41,9 +41,7 @@ static bool get_password(bool from_stdin, char *pw, size_t n)
 		}
 		return true;
 	}
-	unsigned char raw[18];
-	sec_random(raw, sizeof(raw));
-	return sec_b64url_encode(raw, sizeof(raw), pw, n) == ERR_OK;
+	return sec_password_new(pw, n) == ERR_OK;
 }
 
 int cmd_user(int argc, char **argv)

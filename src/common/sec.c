@@ -56,6 +56,17 @@ void sec_token_new(char out[SEC_TOKEN_MAX], unsigned char hash[32])
 	sec_token_hash(out, strlen(out), hash);
 }
 
+err_t sec_password_new(char *out, size_t n)
+{
+	unsigned char raw[18];
+	do
+		randombytes_buf(raw, sizeof(raw));
+	while ((raw[0] >> 2) >= 62); /* the first character would be '-' or '_' */
+	err_t rc = sec_b64url_encode(raw, sizeof(raw), out, n);
+	sodium_memzero(raw, sizeof(raw));
+	return rc;
+}
+
 void sec_keyed_hash(const unsigned char key[32], const void *msg, size_t len, unsigned char out[32])
 {
 	crypto_generichash(out, 32, msg, len, key, 32);

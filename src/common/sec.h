@@ -42,6 +42,13 @@ void sec_token_new(char out[SEC_TOKEN_MAX], unsigned char hash[32]);
 /* The digest of a presented token, to look it up. */
 void sec_token_hash(const char *token, size_t len, unsigned char hash[32]);
 
+/*
+ * Makes a random password (144 bits as 24 base64url characters) that does
+ * not begin with '-' or '_', so that it can follow an option on a command
+ * line. out needs 25 bytes.
+ */
+err_t sec_password_new(char *out, size_t n);
+
 /* A keyed BLAKE2b-256 of msg, for in-memory caches of verified secrets. */
 void sec_keyed_hash(const unsigned char key[32], const void *msg, size_t len,
 		    unsigned char out[32]);

@@ -81,7 +81,7 @@ if [ -z "$pw1" ] || [ -z "$pw2" ]; then
 fi
 
 python3 "$here/taxii_client.py" --url "http://127.0.0.1:$port/taxii2/" \
-	--user ipa-analyst --password "$pw1" --user2 sdf-analyst --password2 "$pw2"
+	--user ipa-analyst --password="$pw1" --user2 sdf-analyst --password2="$pw2"
 rc=$?
 if [ $rc -ne 0 ] && [ -n "${CONFORMANCE_SERVER_LOG:-}" ]; then
 	cat "$tmp/serve.log" >&2

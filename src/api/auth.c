@@ -50,12 +50,6 @@ err_t auth_state_new(struct auth_state **out)
 		return ERR_NOMEM;
 	pthread_mutex_init(&st->lock, NULL);
 	sec_random(st->secret, sizeof(st->secret));
-	char pw[SEC_UUID_LEN + 1];
-	sec_uuid4(pw);
-	if (sec_password_hash(pw, st->dummy)) {
-		auth_state_free(st);
-		return ERR_NOMEM;
-	}
 	*out = st;
 	return ERR_OK;
 }
@@ -67,6 +61,24 @@ void auth_state_free(struct auth_state *st)
 	pthread_mutex_destroy(&st->lock);
 	sec_wipe(st, sizeof(*st));
 	free(st);
+}
+
+/*
+ * An argon2id hash to verify against for unknown users, so that timing does
+ * not tell which names exist. Made on first need, not at start: every CLI
+ * command opens the hub, and only a server meets unknown users.
+ */
+static const char *dummy_hash(struct auth_state *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (!st->dummy[0]) {
+		char pw[SEC_UUID_LEN + 1];
+		sec_uuid4(pw);
+		if (sec_password_hash(pw, st->dummy))
+			st->dummy[0] = '\0';
+	}
+	pthread_mutex_unlock(&st->lock);
+	return st->dummy;
 }
 
 static unsigned slot_of(const unsigned char *h, unsigned slots)
@@ -160,7 +172,7 @@ static err_t check_password(struct app *app, struct store_conn *c, const char *n
 	if (rc == ERR_NOTFOUND) {
 		/* Spend the same time as a real check, so that timing does not
 		 * tell which user names exist. */
-		sec_password_verify(st->dummy, pw);
+		sec_password_verify(dummy_hash(st), pw);
 		*why = "unknown user";
 		return ERR_UNAUTH;
 	}

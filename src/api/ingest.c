@@ -379,6 +379,7 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 		      char *msg, size_t msgsz)
 {
 	struct stix_span *spans = NULL;
+	bool *spans_marking = NULL; /* whether each span holds a marking-definition */
 	size_t n = 0;
 	enum stix_envelope_kind kind;
 	char smsg[STIX_MSG_MAX], vbuf[TS_BUFSZ], uuid[SEC_UUID_LEN + 1];
@@ -395,13 +396,14 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 		return rc == ERR_NOMEM ? rc : (rc == ERR_TOOBIG ? ERR_TOOBIG : ERR_UNPROCESSABLE);
 	}
 	in.rules = malloc(sizeof(*in.rules));
+	spans_marking = calloc(n ? n : 1, sizeof(*spans_marking));
 	in.successes = json_array();
 	in.failures = json_array();
 	in.audit_ok = json_array();
 	in.audit_refused = json_array();
 	in.refused_markings = json_object();
-	if (!in.rules || !in.successes || !in.failures || !in.audit_ok || !in.audit_refused ||
-	    !in.refused_markings) {
+	if (!in.rules || !spans_marking || !in.successes || !in.failures || !in.audit_ok ||
+	    !in.audit_refused || !in.refused_markings) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
@@ -414,11 +416,13 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	if (!rc)
 		rc = store_next_date_added(c, col->id, now, &in.base);
 	/* Scope markings first, so that objects of the same envelope can use them. */
-	for (size_t i = 0; i < n && !rc; i++)
-		if (is_marking(body, &spans[i]))
+	for (size_t i = 0; i < n && !rc; i++) {
+		spans_marking[i] = is_marking(body, &spans[i]);
+		if (spans_marking[i])
 			rc = ingest_one(&in, body, &spans[i], i);
+	}
 	for (size_t i = 0; i < n && !rc; i++)
-		if (!is_marking(body, &spans[i]))
+		if (!spans_marking[i])
 			rc = ingest_one(&in, body, &spans[i], i);
 	if (rc)
 		goto out;
@@ -473,6 +477,7 @@ out:
 	free(doc);
 	free(spans);
 	free(in.rules);
+	free(spans_marking);
 	json_decref(in.successes);
 	json_decref(in.failures);
 	json_decref(in.audit_ok);

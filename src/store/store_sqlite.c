@@ -527,22 +527,12 @@ static err_t sq_identity_find(struct store_conn *base, const char *identity_id, 
 	sqlite3_stmt *s = stmt(c, S_IDENTITY_ORG);
 	*org_id = *user_id = 0;
 	bind_text(s, 1, identity_id);
-	err_t rc = one_row(c, s, "identity org");
-	if (rc == ERR_OK) {
-		*org_id = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		return ERR_OK;
-	}
+	err_t rc = one_int64(c, s, "identity org", org_id);
 	if (rc != ERR_NOTFOUND)
 		return rc;
 	s = stmt(c, S_IDENTITY_USER);
 	bind_text(s, 1, identity_id);
-	rc = one_row(c, s, "identity user");
-	if (rc)
-		return rc;
-	*user_id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return ERR_OK;
+	return one_int64(c, s, "identity user", user_id);
 }
 
 /* ---- users ---- */
@@ -911,11 +901,10 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 	if (!fresh) {
 		s = stmt(c, S_OWNER_GET);
 		bind_text(s, 1, o->stix_id);
-		rc = one_row(c, s, "owner get");
+		int64_t owner;
+		rc = one_int64(c, s, "owner get", &owner);
 		if (rc)
 			return rc == ERR_NOTFOUND ? ERR_STORE : rc;
-		int64_t owner = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
 		if (owner != o->org_id) {
 			*res = OBJ_PUT_NOT_OWNER;
 			return ERR_OK;
@@ -945,10 +934,8 @@ owned:
 		bind_text(s, 2, o->stix_id);
 		sqlite3_bind_blob(s, 3, o->body, (int)o->body_len, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, o->org_id);
-		rc = one_row(c, s, "same body");
+		rc = one_int64(c, s, "same body", version_out);
 		if (rc == ERR_OK) {
-			*version_out = sqlite3_column_int64(s, 0);
-			sqlite3_reset(s);
 			*res = OBJ_PUT_SAME;
 			return ERR_OK;
 		}
@@ -1478,12 +1465,7 @@ static err_t sq_object_count(struct store_conn *base, int64_t *n)
 {
 	struct sqlite_conn *c = sq(base);
 	sqlite3_stmt *s = stmt(c, S_OBJ_COUNT);
-	err_t rc = one_row(c, s, "object count");
-	if (rc)
-		return rc;
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return ERR_OK;
+	return one_int64(c, s, "object count", n);
 }
 
 /* ---- status resources ---- */

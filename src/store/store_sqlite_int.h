@@ -202,6 +202,19 @@ static inline err_t one_row(struct sqlite_conn *c, sqlite3_stmt *s, const char *
 	return fail(c, rc, what);
 }
 
+/* Steps s for one row and reads its first column as an integer into *out;
+ * ERR_NOTFOUND when there is no row. s is reset either way. */
+static inline err_t one_int64(struct sqlite_conn *c, sqlite3_stmt *s, const char *what,
+			      int64_t *out)
+{
+	err_t rc = one_row(c, s, what);
+	if (rc)
+		return rc;
+	*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return ERR_OK;
+}
+
 /* Copies a text or blob column into a fresh malloc'd, NUL-terminated buffer. */
 static inline err_t dup_col(sqlite3_stmt *s, int col, char **out, size_t *len)
 {

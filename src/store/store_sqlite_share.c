@@ -175,12 +175,9 @@ err_t sq_scope_get_or_add(struct store_conn *base, const struct scope_def *def, 
 
 	sqlite3_stmt *s = sstmt(c, SS_SCOPE_FIND);
 	bind_text(s, 1, buf_cstr(&canon));
-	rc = one_row(c, s, "scope find");
-	if (rc == ERR_OK) {
-		*id = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
+	rc = one_int64(c, s, "scope find", id);
+	if (rc == ERR_OK)
 		goto out;
-	}
 	if (rc != ERR_NOTFOUND)
 		goto out;
 	s = sstmt(c, SS_SCOPE_ADD);

@@ -8,7 +8,7 @@
 
 CC        ?= cc
 CLANG     ?= clang
-PKGS      := libmicrohttpd jansson sqlite3 libsodium
+PKGS      := libmicrohttpd jansson sqlite3 libsodium libpq
 TEST_PKGS := cmocka libcurl
 SANITIZE  ?=
 WERROR    ?=

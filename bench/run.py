@@ -496,6 +496,12 @@ def load_to(args, chk, data, tokens, timeline, loaded, target, writers, scope_re
 
 
 def init_hub(args, data):
+    if args.database:
+        # The hub's database is named in DATA/renkei.conf, which every
+        # command (init, serve) reads: an empty PostgreSQL database.
+        os.makedirs(data, exist_ok=True)
+        with open(os.path.join(data, "renkei.conf"), "w") as f:
+            f.write("database = %s\n" % args.database)
     p = subprocess.run([args.renkei, "init", "--data", data, "--demo",
                         os.path.join(REPO, "examples", "demo", "demo.json")],
                        capture_output=True, text=True, timeout=120)
@@ -524,7 +530,7 @@ def run(args, chk, data):
         "command": " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
         "machine": machine_info(args),
         "settings": {
-            "backend": "sqlite",
+            "backend": "postgresql" if args.database else "sqlite",
             "server_threads": args.threads,
             "wrk_threads": args.wrk_threads,
             "connections": args.connections,
@@ -685,6 +691,9 @@ def parse_args(argv):
     ap.add_argument("--max-seconds", type=int, default=None, help="bound on the whole run")
     ap.add_argument("--max-load-seconds", type=int, default=600)
     ap.add_argument("--seed", type=int, default=20241227)
+    ap.add_argument("--database", default=os.environ.get("RENKEI_BENCH_DATABASE"),
+                    help="an empty PostgreSQL database (postgresql://...) instead of "
+                    "SQLite; the server's peak memory then excludes PostgreSQL's")
     ap.add_argument("--out", default=None, help="results directory (default bench/results; "
                     "none in --short)")
     ap.add_argument("--workdir", default=None, help="where the temporary hub goes")

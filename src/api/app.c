@@ -37,17 +37,27 @@ err_t app_open(struct app *app, const struct config *cfg, bool create, char *msg
 	app->limits.max_depth = app->cfg.max_depth;
 	app->limits.max_objects = app->cfg.max_objects;
 
+	char shown[CONFIG_PATH_MAX];
+	store_dsn_public(app->cfg.database, shown, sizeof(shown));
 	rc = store_open(app->cfg.database, create, app->cfg.threads + 2, &app->store);
+	if (!rc && app->cfg.read_database[0]) {
+		/* The standby serves object queries: one connection per worker. */
+		rc = store_open_standby(app->store, app->cfg.read_database, app->cfg.threads + 1);
+		if (rc) {
+			store_dsn_public(app->cfg.read_database, shown, sizeof(shown));
+			snprintf(msg, n, "cannot use the read database %s (%s; see the log)", shown,
+				 err_name(rc));
+			goto fail;
+		}
+	}
 	if (rc) {
 		if (rc == ERR_NOTFOUND)
-			snprintf(msg, n, "no hub at %s: run 'renkei init' first",
-				 app->cfg.database);
+			snprintf(msg, n, "no hub at %s: run 'renkei init' first", shown);
 		else if (rc == ERR_CONFLICT)
-			snprintf(msg, n, "%s was written by a newer renkei; upgrade renkei",
-				 app->cfg.database);
+			snprintf(msg, n, "%s was written by a newer renkei; upgrade renkei", shown);
 		else
-			snprintf(msg, n, "cannot open the database %s (%s; see the log)",
-				 app->cfg.database, err_name(rc));
+			snprintf(msg, n, "cannot open the database %s (%s; see the log)", shown,
+				 err_name(rc));
 		goto fail;
 	}
 	rc = auth_state_new(&app->auth);

@@ -303,7 +303,8 @@ static void h_status(struct ctx *x, const char *id)
 {
 	struct status_rec st;
 	char *doc = NULL;
-	err_t rc = store_status_get(x->c, id, app_now(x->app), &st, &doc);
+	struct read_hint hint = {.user_id = x->who.user.id};
+	err_t rc = store_read_status(x->app->store, x->c, &hint, id, app_now(x->app), &st, &doc);
 	/* A status belongs to the organisation that posted: others get 404. */
 	if (rc == ERR_NOTFOUND ||
 	    (!rc && (st.root_id != x->root.id || st.org_id != x->who.org.id))) {
@@ -584,7 +585,14 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 		api_reply_err(x->resp, ERR_NOMEM);
 		goto out;
 	}
-	rc = store_object_query(x->c, &q, page_row, &pg, &more);
+	struct read_hint hint = {
+		.user_id = x->who.user.id,
+		.collection_id = q.collection_id,
+		.has_cursor = q.has_cursor,
+		.cursor_date = q.cursor_date,
+		.cursor_seq = q.cursor_seq,
+	};
+	rc = store_read_query(x->app->store, x->c, &hint, &q, page_row, &pg, &more);
 	if (rc == STOP_PAGE && pg.cut) {
 		rc = ERR_OK;
 		more = true;
@@ -794,11 +802,10 @@ out:
 static void h_healthz(struct app *app, struct api_resp *resp)
 {
 	struct store_conn *c = NULL;
-	int64_t n = 0;
 	resp->route = "healthz";
 	resp->content_type = "application/json";
 	store_conn_get(app->store, &c);
-	err_t rc = store_object_count(c, &n);
+	err_t rc = store_ping(c);
 	store_conn_put(app->store, c);
 	buf_reset(&resp->body);
 	if (rc) {
@@ -821,6 +828,17 @@ static void h_metrics(struct app *app, struct api_resp *resp)
 	buf_reset(&resp->body);
 	if (!rc)
 		rc = metrics_render(app->metrics, n, &resp->body);
+	if (!rc) {
+		uint64_t primary, standby;
+		store_read_counts(app->store, &primary, &standby);
+		rc = buf_addf(&resp->body,
+			      "# HELP renkei_store_reads_total Object queries, by the server that "
+			      "answered.\n"
+			      "# TYPE renkei_store_reads_total counter\n"
+			      "renkei_store_reads_total{server=\"primary\"} %llu\n"
+			      "renkei_store_reads_total{server=\"standby\"} %llu\n",
+			      (unsigned long long)primary, (unsigned long long)standby);
+	}
 	if (!rc) {
 		store_conn_get(app->store, &c);
 		rc = agreements_check(app, c, &resp->body, false);
@@ -1017,6 +1035,10 @@ void api_handle(struct app *app, const struct api_req *req, struct api_resp *res
 out:
 	if (x->c)
 		store_conn_put(app->store, x->c);
+	/* Read-your-writes through a standby: after a request that may have
+	 * written, the writer's reads wait for the standby to replay it. */
+	if (x->who.user.id && strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+		store_note_write(app->store, x->who.user.id);
 	free(x->rules);
 	free(x);
 }

@@ -235,7 +235,9 @@ int cmd_init(int argc, char **argv)
 		code = load_demo(&app, c, demo);
 		store_conn_put(app.store, c);
 	} else {
-		printf("Hub initialised: %s\n", app.cfg.database);
+		char shown[CONFIG_PATH_MAX];
+		store_dsn_public(app.cfg.database, shown, sizeof(shown));
+		printf("Hub initialised: %s\n", shown);
 	}
 	app_close(&app);
 	return code;

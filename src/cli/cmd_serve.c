@@ -80,8 +80,11 @@ int cmd_serve(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 	}
-	log_info("renkei serving %s://%s:%u/taxii2/ (database %s, %u threads)",
-		 tls ? "https" : "http", app.cfg.listen, port, app.cfg.database, app.cfg.threads);
+	char shown[CONFIG_PATH_MAX];
+	store_dsn_public(app.cfg.database, shown, sizeof(shown));
+	log_info("renkei serving %s://%s:%u/taxii2/ (database %s%s, %u threads)",
+		 tls ? "https" : "http", app.cfg.listen, port, shown,
+		 store_has_standby(app.store) ? ", reads from a standby" : "", app.cfg.threads);
 
 	/* Art. 4: warn in the log when an agreement is not in force or nears
 	 * its objection deadline; at start, then once a day. */

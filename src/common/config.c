@@ -40,6 +40,7 @@ struct setting {
 static const struct setting settings[] = {
 	STR("data_dir", data_dir, NULL),
 	STR("database", database, NULL),
+	STR("read_database", read_database, NULL),
 	STR("listen", listen, NULL),
 	UINT("port", port, 0, 65535),
 	STR("port_file", port_file, NULL),

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/buf.h"
 #include "../common/log.h"
+#include "../common/sec.h"
 #include "store_int.h"
 #include "../common/banned.h"
 
-struct store {
-	const struct store_be *be;
+/* A set of connections to one server, shared by all threads. */
+struct pool {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	unsigned n; /* connections in all */
@@ -23,75 +25,183 @@ struct store {
 	struct store_conn **free_list;
 };
 
+/* Users whose last write a standby may not have replayed yet: the primary's
+ * position after each write, by user id modulo the table's size. Two users
+ * in one slot keep the later position, which only sends the other to the
+ * primary a little longer than needed. */
+#define WRITE_SLOTS 4096
+
+struct store {
+	const struct store_be *be;
+	struct pool primary;
+	struct pool standby; /* n == 0: no standby */
+	pthread_mutex_t pos_lock;
+	int64_t written[WRITE_SLOTS];
+	int64_t replayed; /* the highest replay position a standby reported */
+	uint64_t reads_primary, reads_standby;
+};
+
+/* Appends text to out[*k], keeping room for the NUL. */
+static void put_text(char *out, size_t n, size_t *k, const char *p, size_t len)
+{
+	while (len-- && *k + 1 < n)
+		out[(*k)++] = *p++;
+}
+
+void store_dsn_public(const char *dsn, char *out, size_t n)
+{
+	size_t k = 0;
+	const char *p = dsn;
+	if (!n)
+		return;
+	const char *scheme = strstr(dsn, "://");
+	if (scheme) {
+		/* scheme://user:password@host... keeps scheme://user@host... */
+		const char *auth = scheme + 3;
+		size_t auth_len = strcspn(auth, "/?");
+		const char *at = memchr(auth, '@', auth_len);
+		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			put_text(out, n, &k, dsn, (size_t)(colon - dsn));
+			p = at;
+		}
+	}
+	/* password=... in a URL's query or a key=value DSN */
+	while (*p) {
+		if (!strncmp(p, "password=", 9) && (p == dsn || strchr("?& ", p[-1]))) {
+			put_text(out, n, &k, "password=***", 12);
+			p += 9 + strcspn(p + 9, "& ");
+			continue;
+		}
+		put_text(out, n, &k, p, 1);
+		p++;
+	}
+	out[k] = '\0';
+}
+
 static const struct store_be *be_for(const char *dsn)
 {
 	if (!strncmp(dsn, "postgresql://", 13) || !strncmp(dsn, "postgres://", 11))
-		return NULL; /* NEEDSWORK: the PostgreSQL back end (issue 4). */
+		return &store_pg_be;
 	return &store_sqlite_be;
+}
+
+static void pool_close(struct pool *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		p->all[i]->be->disconnect(p->all[i]);
+	free(p->all);
+	free(p->free_list);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->freed);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Opens size connections with connect(dsn, first), first true only for the
+ * first one (which creates or migrates the schema). */
+static err_t pool_open(struct pool *p, unsigned size, const char *dsn, bool create,
+		       err_t (*connect)(const char *, bool, struct store_conn **))
+{
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	p->all = calloc(size, sizeof(*p->all));
+	p->free_list = calloc(size, sizeof(*p->free_list));
+	if (!p->all || !p->free_list)
+		return ERR_NOMEM;
+	for (unsigned i = 0; i < size; i++) {
+		err_t rc = connect(dsn, create && i == 0, &p->all[i]);
+		if (rc)
+			return rc;
+		p->n++;
+		p->free_list[p->n_free++] = p->all[i];
+	}
+	return ERR_OK;
+}
+
+static struct store_conn *pool_get(struct pool *p)
+{
+	struct store_conn *c;
+	pthread_mutex_lock(&p->lock);
+	while (p->n_free == 0)
+		pthread_cond_wait(&p->freed, &p->lock);
+	c = p->free_list[--p->n_free];
+	pthread_mutex_unlock(&p->lock);
+	return c;
+}
+
+static void pool_put(struct pool *p, struct store_conn *c)
+{
+	pthread_mutex_lock(&p->lock);
+	p->free_list[p->n_free++] = c;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static unsigned clamp_pool(unsigned n)
+{
+	return n < 1 ? 1 : n > 256 ? 256 : n;
 }
 
 err_t store_open(const char *dsn, bool create, unsigned pool_size, struct store **out)
 {
-	err_t rc = ERR_OK;
 	struct store *s = NULL;
 
 	*out = NULL;
-	const struct store_be *be = be_for(dsn);
-	if (!be) {
-		log_error("store: no back end for this database setting yet");
-		return ERR_INVALID;
-	}
-	if (pool_size < 1)
-		pool_size = 1;
-	if (pool_size > 256)
-		pool_size = 256;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ERR_NOMEM;
-	s->be = be;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->freed, NULL);
-	s->all = calloc(pool_size, sizeof(*s->all));
-	s->free_list = calloc(pool_size, sizeof(*s->free_list));
-	if (!s->all || !s->free_list) {
-		rc = ERR_NOMEM;
-		goto fail;
-	}
-	for (unsigned i = 0; i < pool_size; i++) {
-		/* The first connection creates or migrates; the others find it done. */
-		rc = be->connect(dsn, create && i == 0, &s->all[i]);
-		if (rc)
-			goto fail;
-		s->n++;
-		s->free_list[s->n_free++] = s->all[i];
+	s->be = be_for(dsn);
+	pthread_mutex_init(&s->pos_lock, NULL);
+	err_t rc = pool_open(&s->primary, clamp_pool(pool_size), dsn, create, s->be->connect);
+	if (rc) {
+		store_close(s);
+		return rc;
 	}
 	*out = s;
 	return ERR_OK;
-fail:
-	store_close(s);
+}
+
+static err_t connect_standby(const char *dsn, bool create, struct store_conn **out);
+static const struct store_be *standby_be; /* set by store_open_standby before connecting */
+
+static err_t connect_standby(const char *dsn, bool create, struct store_conn **out)
+{
+	(void)create;
+	return standby_be->connect_standby(dsn, out);
+}
+
+err_t store_open_standby(struct store *s, const char *dsn, unsigned pool_size)
+{
+	if (be_for(dsn) != s->be || !s->be->connect_standby || !s->be->wal_position ||
+	    !s->be->object_seen) {
+		log_error("store: a read database needs the PostgreSQL back end on both sides");
+		return ERR_INVALID;
+	}
+	standby_be = s->be;
+	err_t rc = pool_open(&s->standby, clamp_pool(pool_size), dsn, false, connect_standby);
+	if (rc)
+		pool_close(&s->standby);
 	return rc;
+}
+
+bool store_has_standby(const struct store *s)
+{
+	return s->standby.n > 0;
 }
 
 void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->n; i++)
-		s->be->disconnect(s->all[i]);
-	free(s->all);
-	free(s->free_list);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->freed);
+	pool_close(&s->primary);
+	pool_close(&s->standby);
+	pthread_mutex_destroy(&s->pos_lock);
 	free(s);
 }
 
 err_t store_conn_get(struct store *s, struct store_conn **out)
 {
-	pthread_mutex_lock(&s->lock);
-	while (s->n_free == 0)
-		pthread_cond_wait(&s->freed, &s->lock);
-	*out = s->free_list[--s->n_free];
-	pthread_mutex_unlock(&s->lock);
+	*out = pool_get(&s->primary);
 	return ERR_OK;
 }
 
@@ -105,10 +215,120 @@ void store_conn_put(struct store *s, struct store_conn *c)
 		c->be->tx_rollback(c);
 		c->in_tx = false;
 	}
-	pthread_mutex_lock(&s->lock);
-	s->free_list[s->n_free++] = c;
-	pthread_cond_signal(&s->freed);
-	pthread_mutex_unlock(&s->lock);
+	pool_put(&s->primary, c);
+}
+
+void store_note_write(struct store *s, int64_t user_id)
+{
+	if (!store_has_standby(s) || user_id <= 0)
+		return;
+	struct store_conn *c = pool_get(&s->primary);
+	int64_t pos = 0;
+	err_t rc = s->be->wal_position(c, &pos);
+	pool_put(&s->primary, c);
+	if (rc)
+		pos = INT64_MAX; /* unknown: the primary serves this user for now */
+	size_t slot = (size_t)user_id % WRITE_SLOTS;
+	pthread_mutex_lock(&s->pos_lock);
+	if (pos > s->written[slot])
+		s->written[slot] = pos;
+	pthread_mutex_unlock(&s->pos_lock);
+}
+
+/*
+ * Whether the standby connection c may answer this read: it has replayed the
+ * user's last write, and the row the cursor points at.
+ */
+static bool standby_may_serve(struct store *s, struct store_conn *c, const struct read_hint *h)
+{
+	int64_t need = 0, replayed;
+	if (h->user_id > 0) {
+		pthread_mutex_lock(&s->pos_lock);
+		need = s->written[(size_t)h->user_id % WRITE_SLOTS];
+		replayed = s->replayed;
+		pthread_mutex_unlock(&s->pos_lock);
+		if (need > replayed) {
+			if (s->be->wal_position(c, &replayed))
+				return false;
+			pthread_mutex_lock(&s->pos_lock);
+			if (replayed > s->replayed)
+				s->replayed = replayed;
+			pthread_mutex_unlock(&s->pos_lock);
+			if (need > replayed)
+				return false;
+		}
+	}
+	if (h->has_cursor) {
+		bool seen = false;
+		if (s->be->object_seen(c, h->collection_id, h->cursor_date, h->cursor_seq, &seen) ||
+		    !seen)
+			return false;
+	}
+	return true;
+}
+
+/* The standby was not asked (behind the reader): not an error of ours. */
+#define NOT_TRIED ERR__COUNT
+
+struct count_rows {
+	obj_row_fn fn;
+	void *ctx;
+	size_t n;
+};
+
+static err_t count_row(void *ctx, const struct obj_row *row)
+{
+	struct count_rows *cr = ctx;
+	cr->n++;
+	return cr->fn(cr->ctx, row);
+}
+
+err_t store_read_query(struct store *s, struct store_conn *primary, const struct read_hint *h,
+		       const struct obj_query *q, obj_row_fn fn, void *ctx, bool *more)
+{
+	if (store_has_standby(s) && !primary->in_tx) {
+		struct store_conn *c = pool_get(&s->standby);
+		struct count_rows cr = {.fn = fn, .ctx = ctx};
+		err_t rc = NOT_TRIED;
+		if (standby_may_serve(s, c, h))
+			rc = c->be->object_query(c, q, count_row, &cr, more);
+		pool_put(&s->standby, c);
+		if (rc != NOT_TRIED && (rc != ERR_STORE || cr.n > 0)) {
+			if (!rc)
+				__atomic_add_fetch(&s->reads_standby, 1, __ATOMIC_RELAXED);
+			return rc;
+		}
+		/* Behind, or failed before any row: the primary answers. */
+	}
+	__atomic_add_fetch(&s->reads_primary, 1, __ATOMIC_RELAXED);
+	return primary->be->object_query(primary, q, fn, ctx, more);
+}
+
+err_t store_read_status(struct store *s, struct store_conn *primary, const struct read_hint *h,
+			const char *id, int64_t now, struct status_rec *st, char **doc)
+{
+	if (store_has_standby(s)) {
+		struct store_conn *c = pool_get(&s->standby);
+		err_t rc = NOT_TRIED;
+		if (standby_may_serve(s, c, h))
+			rc = c->be->status_get(c, id, now, st, doc);
+		pool_put(&s->standby, c);
+		/* Not there yet (or failing): it may be newer than the standby. */
+		if (rc == ERR_OK)
+			return rc;
+	}
+	return primary->be->status_get(primary, id, now, st, doc);
+}
+
+void store_read_counts(struct store *s, uint64_t *primary, uint64_t *standby)
+{
+	*primary = __atomic_load_n(&s->reads_primary, __ATOMIC_RELAXED);
+	*standby = __atomic_load_n(&s->reads_standby, __ATOMIC_RELAXED);
+}
+
+err_t store_ping(struct store_conn *c)
+{
+	return c->be->ping(c);
 }
 
 err_t store_tx_begin(struct store_conn *c)
@@ -449,7 +669,84 @@ err_t store_audit_list(struct store_conn *c, const struct audit_filter *f,
 	return c->be->audit_list(c, f, fn, ctx);
 }
 
+/*
+ * The hash of an entry: SHA-256 over the previous entry's hash and the
+ * entry's fields, each as decimal or text followed by a NUL, so that no
+ * two different entries hash the same text.
+ */
+err_t store_audit_hash(const unsigned char prev[32], int64_t seq, int64_t time, const char *kind,
+		       int64_t user, int64_t org, const char *object, const char *detail,
+		       unsigned char out[32])
+{
+	struct buf b;
+	buf_init(&b, (size_t)1 << 26);
+	err_t rc = buf_add(&b, prev, 32);
+	if (!rc)
+		rc = buf_addf(&b, "%lld", (long long)seq);
+	if (!rc)
+		rc = buf_addc(&b, '\0');
+	if (!rc)
+		rc = buf_addf(&b, "%lld", (long long)time);
+	if (!rc)
+		rc = buf_addc(&b, '\0');
+	if (!rc)
+		rc = buf_adds(&b, kind);
+	if (!rc)
+		rc = buf_addc(&b, '\0');
+	if (!rc)
+		rc = buf_addf(&b, "%lld", (long long)user);
+	if (!rc)
+		rc = buf_addc(&b, '\0');
+	if (!rc)
+		rc = buf_addf(&b, "%lld", (long long)org);
+	if (!rc)
+		rc = buf_addc(&b, '\0');
+	if (!rc)
+		rc = buf_adds(&b, object);
+	if (!rc)
+		rc = buf_addc(&b, '\0');
+	if (!rc)
+		rc = buf_adds(&b, detail);
+	if (!rc)
+		sec_sha256(b.data, b.len, out);
+	buf_release(&b);
+	return rc;
+}
+
+struct verify_ctx {
+	unsigned char prev[32];
+	int64_t expect_seq;
+	int64_t broken;
+	int64_t n;
+};
+
+static err_t verify_row(void *ctx, const struct audit_row *r)
+{
+	struct verify_ctx *v = ctx;
+	unsigned char h[32];
+	v->n++;
+	if (v->broken)
+		return ERR_OK;
+	err_t rc = store_audit_hash(v->prev, r->seq, r->time, r->kind, r->user_id, r->org_id,
+				    r->object, r->detail, h);
+	if (rc)
+		return rc;
+	if (r->seq != v->expect_seq || memcmp(r->prev, v->prev, 32) || memcmp(r->hash, h, 32)) {
+		v->broken = r->seq;
+		return ERR_OK;
+	}
+	memcpy(v->prev, h, 32);
+	v->expect_seq++;
+	return ERR_OK;
+}
+
+/* Walks the whole chain through the back end's audit_list. */
 err_t store_audit_verify(struct store_conn *c, int64_t *broken, int64_t *n)
 {
-	return c->be->audit_verify(c, broken, n);
+	struct verify_ctx v = {.expect_seq = 1};
+	struct audit_filter f = {0};
+	err_t rc = c->be->audit_list(c, &f, verify_row, &v);
+	*broken = v.broken;
+	*n = v.n;
+	return rc;
 }

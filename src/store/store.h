@@ -197,14 +197,50 @@ struct status_rec {
 	size_t doc_len;
 };
 
-/* Opens the store named by dsn: a file path (SQLite) or, later,
+/* Opens the store named by dsn: a file path (SQLite) or
  * "postgresql://..." (PostgreSQL). Creates or upgrades the schema when
  * create is true; otherwise refuses a store that does not exist yet.
  * pool_size connections are kept for concurrent use. */
 err_t store_open(const char *dsn, bool create, unsigned pool_size, struct store **out);
 
+/* ERR_OK when the database answers (for /healthz). */
+err_t store_ping(struct store_conn *c);
+
+/* dsn as it may be shown and logged: without a password. */
+void store_dsn_public(const char *dsn, char *out, size_t n);
+
 /* Closes every connection. NULL-safe. */
 void store_close(struct store *s);
+
+/*
+ * Hot standbys (PostgreSQL; docs/postgresql.md). store_open_standby opens
+ * pool_size read-only connections to a standby of s's database; from then
+ * on store_read_query and store_read_status answer from the standby when it
+ * has what the reader must see - the reader's own last write (recorded with
+ * store_note_write after each write request) and the row its cursor points
+ * at - and from the primary connection otherwise.
+ */
+err_t store_open_standby(struct store *s, const char *dsn, unsigned pool_size);
+bool store_has_standby(const struct store *s);
+
+struct read_hint {
+	int64_t user_id; /* the reader; 0: none */
+	int64_t collection_id;
+	bool has_cursor; /* the request resumes after this row */
+	int64_t cursor_date, cursor_seq;
+};
+
+/* Remembers how far the primary has written after a write by user_id. */
+void store_note_write(struct store *s, int64_t user_id);
+/* store_object_query, on the standby when it may answer (see above);
+ * primary is the caller's connection to the primary. */
+err_t store_read_query(struct store *s, struct store_conn *primary, const struct read_hint *h,
+		       const struct obj_query *q, obj_row_fn fn, void *ctx, bool *more);
+/* store_status_get, likewise; a status the standby lacks comes from the primary. */
+err_t store_read_status(struct store *s, struct store_conn *primary, const struct read_hint *h,
+			const char *id, int64_t now, struct status_rec *st, char **doc);
+/* How many object queries each side answered (for /metrics). */
+void store_read_counts(struct store *s, uint64_t *primary, uint64_t *standby);
 
 /* A connection for the calling thread; blocks while all are in use. */
 err_t store_conn_get(struct store *s, struct store_conn **out);

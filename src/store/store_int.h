@@ -19,10 +19,21 @@ struct store_be {
 	const char *name;
 	/* Opens one connection to dsn; migrates the schema when create is set. */
 	err_t (*connect)(const char *dsn, bool create, struct store_conn **out);
+	/* Opens one read-only connection to a hot standby of the database
+	 * (NULL: the back end has none). */
+	err_t (*connect_standby)(const char *dsn, struct store_conn **out);
 	void (*disconnect)(struct store_conn *c);
+	/* Whether the database answers, as cheaply as it can be asked. */
+	err_t (*ping)(struct store_conn *c);
 	err_t (*tx_begin)(struct store_conn *c);
 	err_t (*tx_commit)(struct store_conn *c);
 	void (*tx_rollback)(struct store_conn *c);
+	/* With standbys: how far the primary has written, or how far a standby
+	 * has replayed, as one growing number. */
+	err_t (*wal_position)(struct store_conn *c, int64_t *pos);
+	/* Whether the row (collection, date_added, seq) is there. */
+	err_t (*object_seen)(struct store_conn *c, int64_t collection_id, int64_t date_added,
+			     int64_t seq, bool *seen);
 
 	err_t (*org_add)(struct store_conn *c, struct org *o, const char *identity_json);
 	err_t (*org_get)(struct store_conn *c, int64_t id, const char *name, struct org *o);
@@ -107,7 +118,6 @@ struct store_be {
 	err_t (*audit_append)(struct store_conn *c, struct audit_entry *e);
 	err_t (*audit_list)(struct store_conn *c, const struct audit_filter *f,
 			    err_t (*fn)(void *, const struct audit_row *), void *ctx);
-	err_t (*audit_verify)(struct store_conn *c, int64_t *broken, int64_t *n);
 
 	err_t (*status_put)(struct store_conn *c, const struct status_rec *st, int64_t expires);
 	err_t (*status_get)(struct store_conn *c, const char *id, int64_t now,
@@ -115,6 +125,15 @@ struct store_be {
 	err_t (*status_purge)(struct store_conn *c, int64_t now);
 };
 
+/*
+ * The hash of an audit entry (DESIGN.md §3.8), the same on every back end:
+ * SHA-256 over the previous entry's hash and the entry's fields.
+ */
+err_t store_audit_hash(const unsigned char prev[32], int64_t seq, int64_t time, const char *kind,
+		       int64_t user, int64_t org, const char *object, const char *detail,
+		       unsigned char out[32]);
+
 extern const struct store_be store_sqlite_be;
+extern const struct store_be store_pg_be;
 
 #endif

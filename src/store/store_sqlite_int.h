@@ -55,6 +55,7 @@ enum stmt_id {
 	S_STATUS_PUT,
 	S_STATUS_GET,
 	S_STATUS_PURGE,
+	S_PING,
 	S__COUNT
 };
 
@@ -146,7 +147,6 @@ err_t sq_share_answers(struct store_conn *base, int64_t request_id,
 err_t sq_audit_append(struct store_conn *base, struct audit_entry *e);
 err_t sq_audit_list(struct store_conn *base, const struct audit_filter *f,
 		    err_t (*fn)(void *, const struct audit_row *), void *ctx);
-err_t sq_audit_verify(struct store_conn *base, int64_t *broken, int64_t *n);
 
 static inline struct sqlite_conn *sq(struct store_conn *c)
 {

@@ -614,50 +614,6 @@ err_t sq_share_answers(struct store_conn *base, int64_t request_id,
 
 /* ---- audit ---- */
 
-/*
- * The hash of an entry: SHA-256 over the previous entry's hash and the
- * entry's fields, each as decimal or text followed by a NUL, so that no
- * two different entries hash the same text.
- */
-static err_t audit_hash(const unsigned char prev[32], int64_t seq, int64_t time, const char *kind,
-			int64_t user, int64_t org, const char *object, const char *detail,
-			unsigned char out[32])
-{
-	struct buf b;
-	buf_init(&b, (size_t)1 << 26);
-	err_t rc = buf_add(&b, prev, 32);
-	if (!rc)
-		rc = buf_addf(&b, "%lld", (long long)seq);
-	if (!rc)
-		rc = buf_addc(&b, '\0');
-	if (!rc)
-		rc = buf_addf(&b, "%lld", (long long)time);
-	if (!rc)
-		rc = buf_addc(&b, '\0');
-	if (!rc)
-		rc = buf_adds(&b, kind);
-	if (!rc)
-		rc = buf_addc(&b, '\0');
-	if (!rc)
-		rc = buf_addf(&b, "%lld", (long long)user);
-	if (!rc)
-		rc = buf_addc(&b, '\0');
-	if (!rc)
-		rc = buf_addf(&b, "%lld", (long long)org);
-	if (!rc)
-		rc = buf_addc(&b, '\0');
-	if (!rc)
-		rc = buf_adds(&b, object);
-	if (!rc)
-		rc = buf_addc(&b, '\0');
-	if (!rc)
-		rc = buf_adds(&b, detail);
-	if (!rc)
-		sec_sha256(b.data, b.len, out);
-	buf_release(&b);
-	return rc;
-}
-
 err_t sq_audit_append(struct store_conn *base, struct audit_entry *e)
 {
 	struct sqlite_conn *c = sq(base);
@@ -676,8 +632,8 @@ err_t sq_audit_append(struct store_conn *base, struct audit_entry *e)
 	}
 	const char *object = e->object ? e->object : "";
 	const char *detail = e->detail ? e->detail : "{}";
-	rc = audit_hash(prev, seq, e->time, e->kind, e->user_id, e->org_id, object, detail,
-			e->hash);
+	rc = store_audit_hash(prev, seq, e->time, e->kind, e->user_id, e->org_id, object, detail,
+			      e->hash);
 	if (rc)
 		return rc;
 	s = sstmt(c, SS_AUDIT_ADD);
@@ -741,42 +697,5 @@ err_t sq_audit_list(struct store_conn *base, const struct audit_filter *f,
 	if (!rc && src != SQLITE_DONE && src != SQLITE_ROW)
 		rc = fail(c, src, "audit list");
 	sqlite3_reset(s);
-	return rc;
-}
-
-struct verify_ctx {
-	unsigned char prev[32];
-	int64_t expect_seq;
-	int64_t broken;
-	int64_t n;
-};
-
-static err_t verify_row(void *ctx, const struct audit_row *r)
-{
-	struct verify_ctx *v = ctx;
-	unsigned char h[32];
-	v->n++;
-	if (v->broken)
-		return ERR_OK;
-	err_t rc = audit_hash(v->prev, r->seq, r->time, r->kind, r->user_id, r->org_id, r->object,
-			      r->detail, h);
-	if (rc)
-		return rc;
-	if (r->seq != v->expect_seq || memcmp(r->prev, v->prev, 32) || memcmp(r->hash, h, 32)) {
-		v->broken = r->seq;
-		return ERR_OK;
-	}
-	memcpy(v->prev, h, 32);
-	v->expect_seq++;
-	return ERR_OK;
-}
-
-err_t sq_audit_verify(struct store_conn *base, int64_t *broken, int64_t *n)
-{
-	struct verify_ctx v = {.expect_seq = 1};
-	struct audit_filter f = {0};
-	err_t rc = sq_audit_list(base, &f, verify_row, &v);
-	*broken = v.broken;
-	*n = v.n;
 	return rc;
 }

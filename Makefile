@@ -1,7 +1,8 @@
 # renkei - a plain Makefile with pkg-config.
 #
 #   make run        install what is missing, build, start the demo hub
-#   make test       install what is missing, build, run the whole suite
+#   make test       install what is missing, build, run the whole suite (on SQLite,
+#                   then on a throw-away PostgreSQL cluster: scripts/pg.sh)
 #   make SANITIZE=address,undefined test    the suite under ASan + UBSan
 #   make fuzz       run every libFuzzer target (FUZZ_SECONDS each)
 #   make WERROR=1   warnings are errors (CI)
@@ -56,8 +57,12 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 FUZZ_LIB  := $(filter-out src/http/%,$(LIB_SRC))
 BENCH_BIN := $(BUILD)/bench/post_load
+# What runs again on PostgreSQL (scripts/run-tests.sh: pg:PROGRAM), in a
+# throw-away cluster that the runner starts and removes.
+PG_ONLY   := tests/pg/test_replica.sh
+PG_TESTS  := $(addprefix pg:,$(API_BIN) $(MODEL_BIN) tests/conformance/run.sh $(PG_ONLY))
 
-.PHONY: all deps run test unit api model bench fuzz fuzz-smoke clean format format-check demo
+.PHONY: all deps run test unit api api-pg model bench fuzz fuzz-smoke clean format format-check demo
 
 all: $(BUILD)/renkei
 
@@ -100,18 +105,24 @@ run: deps
 
 # The unit tests, the API tests against the real server, the randomised model
 # of the sharing rules (tests/model), and the independent spec-driven client
-# (tests/conformance) against the demo hub.
+# (tests/conformance) against the demo hub; then the API tests, the model and
+# the conformance check again on PostgreSQL, with the read-replica test.
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(API_BIN) $(MODEL_BIN) $(BENCH_BIN)
 	@RENKEI_MODEL_LENIENT=$(MODEL_LENIENT) RENKEI_MODEL_STEPS=$(MODEL_STEPS) \
 		sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN) $(API_BIN) $(MODEL_BIN) \
-		tests/conformance/run.sh bench/smoke.sh
+		tests/conformance/run.sh bench/smoke.sh $(PG_TESTS)
 
 unit: $(UNIT_BIN)
 	@sh scripts/run-tests.sh $(BUILD) $(UNIT_BIN)
 
 api: all $(API_BIN)
 	@sh scripts/run-tests.sh $(BUILD) $(API_BIN)
+
+# The API tests and the read-replica test on PostgreSQL only (a throw-away
+# cluster, or the one $RENKEI_TEST_PG names).
+api-pg: all $(API_BIN)
+	@sh scripts/run-tests.sh $(BUILD) $(addprefix pg:,$(API_BIN) $(PG_ONLY))
 
 # libFuzzer targets: clang, ASan + UBSan, the parsers only (no HTTP).
 build-fuzz/%: fuzz/%.c $(FUZZ_LIB)

@@ -1,12 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages renkei needs to build, run and test, when they are
 # missing. Runs apt-get as root, or through sudo. Prints nothing when all is there.
+# postgresql (the server) and postgresql-client are for the tests on PostgreSQL:
+# scripts/pg.sh makes throw-away clusters from the server's binaries. Debian's
+# postinst may also create and start a cluster of its own (15/main on port
+# 5432); nothing of renkei's uses or needs it.
 set -eu
 
 PKGS="build-essential pkg-config make
 libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libsodium-dev
 libcurl4-openssl-dev libpq-dev libcmocka-dev
-clang libclang-rt-dev clang-format gnutls-bin openssl curl sqlite3 python3 wrk"
+clang libclang-rt-dev clang-format gnutls-bin openssl curl sqlite3 python3 wrk
+postgresql postgresql-client"
 
 missing=""
 for p in $PKGS; do

@@ -293,9 +293,11 @@ err_t store_read_query(struct store *s, struct store_conn *primary, const struct
 		if (standby_may_serve(s, c, h))
 			rc = c->be->object_query(c, q, count_row, &cr, more);
 		pool_put(&s->standby, c);
-		if (rc != NOT_TRIED && (rc != ERR_STORE || cr.n > 0)) {
-			if (!rc)
-				__atomic_add_fetch(&s->reads_standby, 1, __ATOMIC_RELAXED);
+		/* A standby may also cancel a query that conflicts with recovery
+		 * (ERR_BUSY): before any row, the primary answers instead. */
+		bool retry = rc == NOT_TRIED || ((rc == ERR_STORE || rc == ERR_BUSY) && cr.n == 0);
+		if (!retry) {
+			__atomic_add_fetch(&s->reads_standby, 1, __ATOMIC_RELAXED);
 			return rc;
 		}
 		/* Behind, or failed before any row: the primary answers. */

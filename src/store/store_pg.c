@@ -86,11 +86,13 @@ PGresult *pg_run(struct pg_conn *c, int id, const char *sql, const struct pg_par
 		if (!(c->prepared[id / 8] & (1u << (id % 8)))) {
 			r = PQprepare(c->db, name, sql, 0, NULL);
 			if (!result_ok(r)) {
-				PQclear(r);
-				r = NULL;
-				if (attempt == 0 && pg_revive(c))
+				if (attempt == 0 && PQstatus(c->db) != CONNECTION_OK &&
+				    pg_revive(c)) {
+					PQclear(r);
 					continue;
-				*rc = pg_fail(c, NULL, what);
+				}
+				*rc = pg_fail(c, r, what);
+				PQclear(r);
 				return NULL;
 			}
 			PQclear(r);
@@ -1459,8 +1461,14 @@ static err_t run_query(struct pg_conn *c, const struct obj_query *q, bool del, P
 
 	uint64_t key = (uint64_t)shape | (uint64_t)n_user << 16 | (uint64_t)n_group << 24;
 	char name[48];
-	snprintf(name, sizeof(name), "q%llx", (unsigned long long)key);
 	bool known = shape_known(c, key, false);
+	/* With the table full, a new shape runs as the unnamed statement,
+	 * prepared for this one use. */
+	bool keep = known || c->n_shapes < PG_SHAPES_MAX;
+	if (keep)
+		snprintf(name, sizeof(name), "q%llx", (unsigned long long)key);
+	else
+		name[0] = '\0';
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (!known) {
 			struct buf b;
@@ -1478,8 +1486,10 @@ static err_t run_query(struct pg_conn *c, const struct obj_query *q, bool del, P
 				continue;
 			if (rc)
 				goto out;
-			shape_known(c, key, true);
-			known = true;
+			if (keep) {
+				shape_known(c, key, true);
+				known = true;
+			}
 		}
 		r = PQexecPrepared(c->db, name, QP__COUNT, v, NULL, NULL, 0);
 		if (result_ok(r))

@@ -102,6 +102,7 @@ struct sqlite_conn {
 	sqlite3_stmt *stmt[S__COUNT];
 	sqlite3_stmt **shapes;		/* Q__SHAPES lazily prepared object queries */
 	sqlite3_stmt *share[SS__COUNT]; /* store_sqlite_share.c's statements */
+	bool holds_write_lock;		/* this connection's transaction holds write_lock */
 };
 
 /* Prepares the statements of store_sqlite_share.c. */

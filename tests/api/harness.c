@@ -2,9 +2,10 @@
  * harness.c - the API tests' hub, processes, HTTP client and STIX builders
  * (see harness.h for the contracts).
  *
- * Depends on libcurl, jansson, cmocka and POSIX only, never on src/. Every
- * child is started with PR_SET_PDEATHSIG, so that a test program that dies
- * (a crash, a failed assertion in a setup) never leaves a server running.
+ * Depends on libcurl, jansson, cmocka and POSIX only, never on src/ (nor on
+ * libpq: PostgreSQL is reached through psql). Every child is started with
+ * PR_SET_PDEATHSIG, so that a test program that dies (a crash, a failed
+ * assertion in a setup) never leaves a server running.
  */
 #include "harness.h"
 
@@ -283,6 +284,134 @@ int rk_run(struct rk_hub *h, char **out, const char *prog, ...)
 
 static void rm_tree(const char *dir);
 
+/* ---- the hub's database ---- */
+
+static const char *psql_bin(void)
+{
+	const char *b = getenv("RENKEI_PSQL");
+	return b && *b ? b : "psql";
+}
+
+static bool keep_files(void)
+{
+	const char *keep = getenv("RENKEI_TEST_KEEP");
+	return keep && *keep && strcmp(keep, "0");
+}
+
+/* base (a DSN without a database name, perhaps with ?options) with the
+ * database db: "postgresql://u@h:p" + "x" is "postgresql://u@h:p/x". */
+static int pg_dsn(const char *base, const char *db, char *out, size_t n)
+{
+	size_t qpos = strcspn(base, "?"), len = qpos;
+	while (len && base[len - 1] == '/')
+		len--;
+	int w = snprintf(out, n, "%.*s/%s%s", (int)len, base, db, base + qpos);
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+bool rk_hub_is_pg(const struct rk_hub *h)
+{
+	return h->db_name[0] != '\0';
+}
+
+int rk_hub_db_prepare(struct rk_hub *h)
+{
+	static unsigned seq;
+	const char *base = getenv("RENKEI_TEST_PG");
+	char admin[RK_PATH_MAX], sql[128], conf[RK_PATH_MAX + 32], text[RK_PATH_MAX + 64];
+
+	if (!base || !*base)
+		return 0;
+	unsigned n = __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED);
+	snprintf(h->db_name, sizeof(h->db_name), "renkei_t_%ld_%u", (long)getpid(), n);
+	if (pg_dsn(base, h->db_name, h->database, sizeof(h->database)) ||
+	    pg_dsn(base, "postgres", admin, sizeof(admin))) {
+		fprintf(stderr, "harness: RENKEI_TEST_PG too long: %s\n", base);
+		goto fail;
+	}
+	if (mkdir(h->data, 0700) && errno != EEXIST) {
+		fprintf(stderr, "harness: mkdir %s: %s\n", h->data, strerror(errno));
+		goto fail;
+	}
+	/* The name is ours (digits and '_'): no quoting needed. */
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", h->db_name);
+	int rc = rk_run(h, NULL, psql_bin(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c",
+			sql, NULL);
+	if (rc != 0) {
+		fprintf(stderr, "harness: %s on %s failed (%d); see %s\n", sql, base, rc,
+			h->log_file);
+		goto fail;
+	}
+	snprintf(conf, sizeof(conf), "%s/renkei.conf", h->data);
+	int len = snprintf(text, sizeof(text),
+			   "# the test harness: a database of this hub's own\n"
+			   "database = %s\n",
+			   h->database);
+	if (len < 0 || (size_t)len >= sizeof(text) || rk_write_file(conf, text, (size_t)len)) {
+		fprintf(stderr, "harness: cannot write %s\n", conf);
+		h->database[0] = '\0'; /* still drop what was created */
+		return -1;
+	}
+	return 0;
+fail:
+	h->db_name[0] = '\0';
+	h->database[0] = '\0';
+	return -1;
+}
+
+/* Drops h's database (after its servers are gone; FORCE ends any session
+ * left, a second node's say). */
+static void db_drop(struct rk_hub *h)
+{
+	const char *base = getenv("RENKEI_TEST_PG");
+	char admin[RK_PATH_MAX], sql[128];
+
+	if (!h->db_name[0] || !base || !*base)
+		return;
+	if (keep_files()) {
+		fprintf(stderr, "harness: kept database %s\n", h->db_name);
+		return;
+	}
+	if (pg_dsn(base, "postgres", admin, sizeof(admin)))
+		return;
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", h->db_name);
+	if (rk_run(h, NULL, psql_bin(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", sql,
+		   NULL))
+		fprintf(stderr, "harness: %s failed\n", sql);
+	h->db_name[0] = '\0';
+}
+
+int rk_sql(struct rk_hub *h, char **out, const char *sql)
+{
+	if (out)
+		*out = NULL;
+	if (rk_hub_is_pg(h))
+		return rk_run(h, out, psql_bin(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+			      "-d", h->database, "-c", sql, NULL);
+	char path[RK_PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/renkei.db", h->data);
+	return rk_run(h, out, "sqlite3", "-batch", "-bail", path, sql, NULL);
+}
+
+struct rk_hub *rk_hub_node(struct rk_hub *h)
+{
+	static unsigned seq = 1;
+	struct rk_hub *n = malloc(sizeof(*n));
+	if (!n)
+		return NULL;
+	*n = *h;
+	unsigned k = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+	n->node = true;
+	n->pid = 0;
+	n->port = 0;
+	n->url[0] = '\0';
+	memset(n->serve_args, 0, sizeof(n->serve_args));
+	n->n_serve_args = 0;
+	snprintf(n->port_file, sizeof(n->port_file), "%s/port-node%u", h->dir, k);
+	snprintf(n->log_file, sizeof(n->log_file), "%s/renkei-node%u.log", h->dir, k);
+	return n;
+}
+
 /* Fills the ready-made Authorization values of c from its secrets. */
 static void cred_finish(struct rk_cred *c)
 {
@@ -309,6 +438,8 @@ struct rk_hub *rk_hub_new(void)
 	snprintf(h->data, sizeof(h->data), "%s/data", h->dir);
 	snprintf(h->port_file, sizeof(h->port_file), "%s/port", h->dir);
 	snprintf(h->log_file, sizeof(h->log_file), "%s/renkei.log", h->dir);
+	if (rk_hub_db_prepare(h))
+		goto fail;
 	const char *demo = getenv("RENKEI_DEMO");
 	if (!demo || !*demo)
 		demo = "examples/demo/demo.json";
@@ -345,6 +476,7 @@ struct rk_hub *rk_hub_new(void)
 	}
 	return h;
 fail:
+	db_drop(h);
 	rm_tree(h->dir);
 	free(h);
 	return NULL;
@@ -361,8 +493,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 
 static void rm_tree(const char *dir)
 {
-	const char *keep = getenv("RENKEI_TEST_KEEP");
-	if (keep && *keep && strcmp(keep, "0")) {
+	if (keep_files()) {
 		fprintf(stderr, "harness: kept %s\n", dir);
 		return;
 	}
@@ -381,7 +512,10 @@ void rk_hub_free(struct rk_hub *h)
 	}
 	for (size_t i = 0; i < h->n_serve_args; i++)
 		free(h->serve_args[i]);
-	rm_tree(h->dir);
+	if (!h->node) {
+		db_drop(h);
+		rm_tree(h->dir);
+	}
 	free(h);
 }
 

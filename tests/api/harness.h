@@ -10,6 +10,13 @@
  * working directory); the demo is $RENKEI_DEMO (default
  * examples/demo/demo.json). $RENKEI_TEST_KEEP=1 keeps the temporary directory (and
  * the server's log in it) for a post-mortem.
+ *
+ * $RENKEI_TEST_PG, when set, is the base DSN of a PostgreSQL cluster without a
+ * database name (postgresql://USER@127.0.0.1:PORT, as scripts/pg.sh prints):
+ * each hub then gets a fresh database of its own there, named in
+ * DATA/renkei.conf before `renkei init`, and dropped when the hub is freed.
+ * The harness reaches PostgreSQL through psql ($RENKEI_PSQL, default psql on
+ * $PATH), so that no test links libpq.
  */
 #ifndef RENKEI_TESTS_API_HARNESS_H
 #define RENKEI_TESTS_API_HARNESS_H
@@ -60,6 +67,9 @@ struct rk_hub {
 	size_t n_serve_args;
 	struct rk_cred creds[RK_MAX_CREDS];
 	size_t n_creds;
+	char db_name[64];	    /* its PostgreSQL database; "" on SQLite */
+	char database[RK_PATH_MAX]; /* the DSN in DATA/renkei.conf; "" on SQLite */
+	bool node;		    /* made by rk_hub_node(): shares another's hub */
 };
 
 /* ---- the hub and its processes ---- */
@@ -72,11 +82,44 @@ struct rk_hub {
 struct rk_hub *rk_hub_new(void);
 
 /*
- * Kills a server still running (SIGKILL, then waits for it), removes the
- * temporary directory (unless $RENKEI_TEST_KEEP is set) and frees h.
- * Accepts NULL.
+ * Kills a server still running (SIGKILL, then waits for it), drops the hub's
+ * PostgreSQL database and removes the temporary directory (neither when
+ * $RENKEI_TEST_KEEP is set) and frees h. For a hub of rk_hub_node(), only
+ * kills its server and frees it. Accepts NULL.
  */
 void rk_hub_free(struct rk_hub *h);
+
+/*
+ * When $RENKEI_TEST_PG is set: creates a fresh, empty database for h in that
+ * cluster, makes h->data and writes DATA/renkei.conf naming the database,
+ * and records it in h->db_name and h->database (rk_hub_free() drops it).
+ * Otherwise does nothing. h->dir, h->data and h->log_file must be set; call
+ * it before `renkei init`. rk_hub_new() calls it; a test that builds its
+ * own hub calls it too. Returns 0, or -1 (with a message on stderr).
+ */
+int rk_hub_db_prepare(struct rk_hub *h);
+
+/* Whether h's hub lives on PostgreSQL. */
+bool rk_hub_is_pg(const struct rk_hub *h);
+
+/*
+ * Another node of h's hub: a heap hub that shares h's data directory (so
+ * its renkei.conf and database), with h's credentials as they are now, but
+ * a port file and log of its own in h's directory, for a second
+ * `renkei serve` beside h's (rk_serve_start() on it, then rk_get() and the
+ * rest on it reach that node). Free it with rk_hub_free() before h. Returns
+ * NULL when out of memory.
+ */
+struct rk_hub *rk_hub_node(struct rk_hub *h);
+
+/*
+ * Runs one SQL text on the hub's database as its owner: through psql on
+ * PostgreSQL, through the sqlite3 shell on DATA/renkei.db otherwise. Stores
+ * what it prints (psql -At: one row a line, columns joined by '|'),
+ * NUL-terminated and owned by the caller, in *out when out is not NULL.
+ * Returns the program's exit code (0 when every statement succeeded), or -1.
+ */
+int rk_sql(struct rk_hub *h, char **out, const char *sql);
 
 /*
  * Runs `renkei ARGS... --data DIR` to completion, with input (when not NULL)

@@ -1,7 +1,7 @@
 /*
  * test_audit.c - the audit chain of DESIGN.md §3.8 against the real binary:
  * `renkei audit verify` holds on a fresh hub, fails and names the entry when
- * one row is altered in the database file, and after a kill -9 in the
+ * one row is altered in the database (file or PostgreSQL), and after a kill -9 in the
  * middle of a burst of writes the chain still verifies and every write that
  * was acknowledged (202) is there.
  */
@@ -13,7 +13,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,18 +42,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int exec_sql(const struct rk_hub *h, const char *sql)
-{
-	char path[RK_PATH_MAX + 16];
-	sqlite3 *db = NULL;
-	snprintf(path, sizeof(path), "%s/renkei.db", h->data);
-	int rc = sqlite3_open(path, &db);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
-}
-
 /* Altering one entry breaks the chain exactly there. */
 static void t_tamper(void **state)
 {
@@ -68,8 +55,8 @@ static void t_tamper(void **state)
 
 	/* Change what entry 5 says, leaving its hashes as they were. */
 	assert_int_equal(
-		exec_sql(h, "UPDATE audit SET detail = '{\"tampered\":true}' WHERE seq = 5"),
-		SQLITE_OK);
+		rk_sql(h, NULL, "UPDATE audit SET detail = '{\"tampered\":true}' WHERE seq = 5"),
+		0);
 	out = NULL;
 	assert_int_equal(rk_cli(h, NULL, &out, "audit", "verify", NULL), 1);
 	assert_non_null(out);

@@ -3,6 +3,8 @@
 # fresh demo hub: init --demo in a temporary directory, serve on an ephemeral
 # port, check as ipa-analyst (org ipa) with sdf-analyst (org jsdf-cyber) as the
 # other organisation, stop the server, clean up, exit with the check's status.
+# With $RENKEI_TEST_PG (a PostgreSQL base DSN, postgresql://USER@HOST:PORT),
+# the hub lives in a fresh database there, dropped at the end.
 # usage: run.sh [RENKEI_BINARY]   (default: $RENKEI_BIN, then ./build/renkei)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +23,8 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/renkei-conformance.XXXXXX") || exit 2
 pid=
+pg_db=
+pg_admin=
 cleanup() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null
@@ -32,6 +36,10 @@ cleanup() {
 		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	fi
+	if [ -n "$pg_db" ]; then
+		psql -X -q -d "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null ||
+			echo "run.sh: could not drop the database $pg_db" >&2
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -39,6 +47,23 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 data=$tmp/hub
+if [ -n "${RENKEI_TEST_PG:-}" ]; then
+	# base + a database name, before any ?options.
+	pg_base=${RENKEI_TEST_PG%%\?*}
+	pg_opts=
+	case $RENKEI_TEST_PG in *\?*) pg_opts="?${RENKEI_TEST_PG#*\?}" ;; esac
+	pg_admin=${pg_base%/}/postgres$pg_opts
+	if ! psql -X -q -v ON_ERROR_STOP=1 -d "$pg_admin" -c "CREATE DATABASE renkei_conf_$$" \
+		>"$tmp/psql.log" 2>&1; then
+		echo "run.sh: cannot create a database on $RENKEI_TEST_PG:" >&2
+		cat "$tmp/psql.log" >&2
+		exit 2
+	fi
+	pg_db=renkei_conf_$$
+	mkdir -p "$data"
+	printf '# tests/conformance/run.sh\ndatabase = %s\n' "${pg_base%/}/$pg_db$pg_opts" \
+		>"$data/renkei.conf"
+fi
 if ! "$bin" init --data "$data" --demo "$repo/examples/demo/demo.json" >"$tmp/init.log" 2>&1; then
 	echo "run.sh: renkei init failed:" >&2
 	cat "$tmp/init.log" >&2

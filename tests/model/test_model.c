@@ -553,6 +553,7 @@ static struct world *world_new(uint64_t seed)
 	snprintf(h->data, sizeof(h->data), "%s/data", h->dir);
 	snprintf(h->port_file, sizeof(h->port_file), "%s/port", h->dir);
 	snprintf(h->log_file, sizeof(h->log_file), "%s/renkei.log", h->dir);
+	assert_int_equal(rk_hub_db_prepare(h), 0); /* on $RENKEI_TEST_PG, a database */
 	assert_int_equal(rk_cli(h, NULL, NULL, "init", NULL), 0);
 
 	for (int o = 0; o < N_ORGS; o++) {

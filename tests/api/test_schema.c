@@ -1,0 +1,147 @@
+/*
+ * test_schema.c - the numbered schema migrations, on whichever back end the
+ * harness uses (SQLite, or PostgreSQL with $RENKEI_TEST_PG):
+ *
+ * - a fresh hub is at the newest version;
+ * - a hub one version behind (migration 2 taken back by hand) is upgraded
+ *   when a node starts, which says so in its log, and keeps its data;
+ * - a hub whose schema is newer than this renkei is refused, with the
+ *   reason, and left untouched.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define TS	    RK_COLLS "threat-sharing/"
+#define NEWEST	    2 /* the number of migrations of this renkei */
+#define GRANT_INDEX "object_grants_principal"
+
+static int setup(void **state)
+{
+	struct rk_hub *h = rk_hub_new();
+	if (!h)
+		return -1;
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct rk_hub *h = *state;
+	if (h && h->pid > 0)
+		rk_serve_stop(h);
+	rk_hub_free(h);
+	return 0;
+}
+
+static long schema_version(struct rk_hub *h)
+{
+	char *out = NULL;
+	int rc = rk_sql(h, &out, "SELECT max(version) FROM schema_version;");
+	long v = rc == 0 && out ? strtol(out, NULL, 10) : -1;
+	free(out);
+	return v;
+}
+
+/* Whether the index of migration 2 is there. */
+static bool grant_index_exists(struct rk_hub *h)
+{
+	char *out = NULL;
+	int rc = rk_sql(
+		h, &out,
+		rk_hub_is_pg(h)
+			? "SELECT count(*) FROM pg_indexes WHERE indexname = '" GRANT_INDEX "';"
+			: "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name "
+			  "= '" GRANT_INDEX "';");
+	bool yes = rc == 0 && out && strtol(out, NULL, 10) == 1;
+	free(out);
+	return yes;
+}
+
+static void t_fresh_is_newest(void **state)
+{
+	struct rk_hub *h = *state;
+	assert_int_equal(schema_version(h), NEWEST);
+	assert_true(grant_index_exists(h));
+}
+
+static void t_upgrade_on_start(void **state)
+{
+	struct rk_hub *h = *state;
+	struct rk_resp r;
+	char id[RK_ID_MAX];
+
+	/* Something stored before the upgrade. */
+	assert_int_equal(rk_serve_start(h, NULL), 0);
+	char *ind = rk_indicator("2026-01-01T00:00:00.000Z", id);
+	char *env = rk_envelope(&ind, 1);
+	assert_int_equal(rk_post(h, &r, "ipa-analyst", env, TS "objects/"), 0);
+	assert_int_equal(r.status, 202);
+	rk_resp_release(&r);
+	free(env);
+	free(ind);
+	assert_int_equal(rk_serve_stop(h), 0);
+
+	/* Back to version 1, as an older renkei left it. */
+	assert_int_equal(rk_sql(h, NULL,
+				"DROP INDEX " GRANT_INDEX "; DELETE FROM schema_version WHERE "
+				"version = 2;"),
+			 0);
+	assert_int_equal(schema_version(h), 1);
+	assert_false(grant_index_exists(h));
+
+	int before = rk_log_count(h, "upgraded the schema to version 2");
+	assert_int_equal(rk_serve_start(h, NULL), 0);
+	assert_int_equal(rk_log_count(h, "upgraded the schema to version 2"), before + 1);
+	assert_int_equal(schema_version(h), NEWEST);
+	assert_true(grant_index_exists(h));
+
+	/* The object is still there and served. */
+	assert_int_equal(rk_get(h, &r, "ipa-analyst", TS "objects/%s/", id), 0);
+	json_t *doc = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(doc, "objects")), 1);
+	rk_resp_release(&r);
+
+	/* A second start finds nothing to do. */
+	assert_int_equal(rk_serve_restart(h), 0);
+	assert_int_equal(rk_log_count(h, "upgraded the schema to version 2"), before + 1);
+}
+
+static void t_newer_refused(void **state)
+{
+	struct rk_hub *h = *state;
+	char *out = NULL;
+
+	assert_int_equal(rk_sql(h, NULL, "INSERT INTO schema_version VALUES(99);"), 0);
+	int before = rk_log_count(h, "newer than this renkei");
+	/* Every command refuses it, init included, with the reason. */
+	int rc = rk_cli(h, NULL, &out, "org", "list", NULL);
+	free(out);
+	assert_int_not_equal(rc, 0);
+	assert_true(rk_log_count(h, "newer than this renkei") > before);
+	assert_true(rk_log_count(h, "upgrade renkei") > 0);
+	rc = rk_cli(h, NULL, &out, "init", NULL);
+	free(out);
+	assert_int_not_equal(rc, 0);
+	/* And it was left as it was. */
+	assert_int_equal(schema_version(h), 99);
+	assert_true(grant_index_exists(h));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_fresh_is_newest, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_upgrade_on_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_newer_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -14,6 +14,7 @@ const char cli_common_help[] =
 	"  --data DIR            the hub's data directory (default ./data; env RENKEI_DATA)\n"
 	"  --config FILE         a configuration file (default DIR/renkei.conf when present)\n"
 	"  --database DSN        the database: a SQLite file path (default DIR/renkei.db)\n"
+	"                        or postgresql://USER@HOST/DB (docs/postgresql.md)\n"
 	"  --SETTING VALUE       any setting of docs/configuration.md, e.g. --log-format json\n"
 	"  -h, --help            this text\n";
 

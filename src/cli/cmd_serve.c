@@ -23,7 +23,8 @@ static const char serve_help[] =
 	"  --threads N           HTTP worker threads (default 4)\n"
 	"  --tls-cert FILE       PEM certificate chain: serve HTTPS (TLS 1.2 and 1.3)\n"
 	"  --tls-key FILE        PEM private key of the certificate\n"
-	"  --log-format text|json\n";
+	"  --log-format text|json\n"
+	"  --read-database DSN   a hot standby (postgresql://...) for page reads\n";
 
 static void warn_agreements(struct app *app)
 {

@@ -223,6 +223,7 @@ enum pg_stmt_id {
 	P_OBJ_SAME_VERSION,
 	P_OBJ_BODY_ANY,
 	P_OBJ_INSERT,
+	P_OBJ_CLAIM_INSERT,
 	P_COLL_LOCK,
 	P_OBJ_MAX_ADDED,
 	P_VISIBLE_SCOPES,
@@ -292,6 +293,15 @@ static const char *const stmt_sql[P__COUNT] = {
 			 "date_added, org_id, scope_id, tlp, category, body) "
 			 "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
 			 "ON CONFLICT DO NOTHING RETURNING seq",
+	/* A new id: claim it and store the version in one round trip. */
+	[P_OBJ_CLAIM_INSERT] =
+		"WITH claim AS (INSERT INTO object_owners(stix_id, org_id) VALUES($2, $7) "
+		"ON CONFLICT(stix_id) DO NOTHING RETURNING 1) "
+		"INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
+		"date_added, org_id, scope_id, tlp, category, body) "
+		"SELECT $1::bigint, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, "
+		"$7::bigint, $8::bigint, $9::int, $10::int, $11::text FROM claim "
+		"ON CONFLICT DO NOTHING RETURNING seq",
 	[P_COLL_LOCK] = "SELECT pg_advisory_xact_lock(7266294, $1::int)",
 	[P_OBJ_MAX_ADDED] = "SELECT coalesce(max(date_added), 0) FROM objects WHERE "
 			    "collection_id = $1",
@@ -953,6 +963,24 @@ static err_t same_version(struct pg_conn *c, int64_t collection_id, const struct
 	return ERR_OK;
 }
 
+/* The parameters of P_OBJ_INSERT and P_OBJ_CLAIM_INSERT. */
+static void put_params(struct pg_params *p, int64_t collection_id, const struct obj_put *o,
+		       int64_t version, int64_t date_added, const char *body)
+{
+	*p = (struct pg_params){0};
+	pp_int(p, collection_id);
+	pp_text(p, o->stix_id);
+	pp_text(p, o->type);
+	pp_text(p, o->spec_version);
+	pp_int(p, version);
+	pp_int(p, date_added);
+	pp_int(p, o->org_id);
+	pp_int(p, o->scope_id);
+	pp_int(p, o->tlp);
+	pp_int(p, o->category);
+	pp_text(p, body);
+}
+
 static err_t pg_object_put(struct store_conn *base, int64_t collection_id, const struct obj_put *o,
 			   int64_t date_added, enum obj_put_result *res, int64_t *version_out,
 			   int64_t *seq_out)
@@ -976,33 +1004,35 @@ static err_t pg_object_put(struct store_conn *base, int64_t collection_id, const
 
 	/* Ownership as in store_sqlite.c: the first organisation to share a
 	 * versioned id owns it; SCOs have no owner. */
-	bool fresh = false;
 	if (o->has_version) {
-		int64_t n = 0, owner = 0;
-		pp_text(&p, o->stix_id);
-		pp_int(&p, o->org_id);
-		rc = exec(c, P_OWNER_ADD, &p, "owner add", &n);
-		if (rc)
+		int64_t owner = 0;
+		/* Most ids are new: claim and store at once. */
+		put_params(&p, collection_id, o, version, date_added, body);
+		rc = one_int64(c, P_OBJ_CLAIM_INSERT, &p, "object claim", seq_out);
+		if (rc == ERR_OK) {
+			*res = OBJ_PUT_ADDED;
 			goto out;
-		fresh = n == 1;
-		if (!fresh) {
-			p.n = 1;
-			rc = one_int64(c, P_OWNER_GET, &p, "owner get", &owner);
-			if (rc) {
-				rc = rc == ERR_NOTFOUND ? ERR_STORE : rc;
-				goto out;
-			}
-			if (owner != o->org_id) {
-				*res = OBJ_PUT_NOT_OWNER;
-				goto out;
-			}
+		}
+		if (rc != ERR_NOTFOUND)
+			goto out;
+		/* Claimed already: by whom? */
+		p = (struct pg_params){0};
+		pp_text(&p, o->stix_id);
+		rc = one_int64(c, P_OWNER_GET, &p, "owner get", &owner);
+		if (rc) {
+			rc = rc == ERR_NOTFOUND ? ERR_STORE : rc;
+			goto out;
+		}
+		if (owner != o->org_id) {
+			*res = OBJ_PUT_NOT_OWNER;
+			goto out;
 		}
 	}
-	if (o->has_version && !fresh) {
+	if (o->has_version) {
 		rc = same_version(c, collection_id, o, version, res);
 		if (rc != ERR_NOTFOUND)
 			goto out;
-	} else if (!o->has_version) {
+	} else {
 		p = (struct pg_params){0};
 		pp_int(&p, collection_id);
 		pp_text(&p, o->stix_id);
@@ -1014,18 +1044,7 @@ static err_t pg_object_put(struct store_conn *base, int64_t collection_id, const
 		if (rc != ERR_NOTFOUND)
 			goto out;
 	}
-	p = (struct pg_params){0};
-	pp_int(&p, collection_id);
-	pp_text(&p, o->stix_id);
-	pp_text(&p, o->type);
-	pp_text(&p, o->spec_version);
-	pp_int(&p, version);
-	pp_int(&p, date_added);
-	pp_int(&p, o->org_id);
-	pp_int(&p, o->scope_id);
-	pp_int(&p, o->tlp);
-	pp_int(&p, o->category);
-	pp_text(&p, body);
+	put_params(&p, collection_id, o, version, date_added, body);
 	rc = one_int64(c, P_OBJ_INSERT, &p, "object insert", seq_out);
 	if (rc == ERR_NOTFOUND) {
 		/* The same version, added by a transaction that committed while

@@ -478,7 +478,7 @@ static err_t connect_to(const char *dsn, bool create, bool standby, struct store
 	PQsetNoticeProcessor(c->db, quiet_notices, NULL);
 	rc = pg_simple(c,
 		       "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
-		       "SET application_name = 'renkei'",
+		       "SET application_name = 'renkei'; SET plan_cache_mode = force_generic_plan",
 		       "session settings");
 	if (!rc && !standby && !create) {
 		/* Not init: the schema must be there already. */

@@ -62,7 +62,7 @@ BENCH_BIN := $(BUILD)/bench/post_load
 PG_ONLY   := tests/pg/test_replica.sh
 PG_TESTS  := $(addprefix pg:,$(API_BIN) $(MODEL_BIN) tests/conformance/run.sh $(PG_ONLY))
 
-.PHONY: all deps run test unit api api-pg model bench fuzz fuzz-smoke clean format format-check demo
+.PHONY: all deps run test unit api api-pg model bench bench-pg fuzz fuzz-smoke clean format format-check demo
 
 all: $(BUILD)/renkei
 
@@ -97,6 +97,16 @@ $(BUILD)/bench/post_load: bench/post_load.c
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	RENKEI_BIN=$(BUILD)/renkei python3 bench/run.py $(BENCH_ARGS)
+
+# The same benchmark on PostgreSQL: a throw-away cluster (scripts/pg.sh) with
+# fsync on and synchronous_commit off, removed afterwards.
+bench-pg: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@dir=$$(mktemp -d /tmp/renkei-bench-pg.XXXXXX); chmod 755 $$dir; port=$$(sh scripts/pg.sh freeport 55600); \
+	trap 'sh scripts/pg.sh stop '"$$dir"'/pg >/dev/null 2>&1; rm -rf '"$$dir" EXIT INT TERM; \
+	base=$$(PG_FSYNC=on PG_SHARED_BUFFERS=256MB sh scripts/pg.sh start $$dir/pg $$port) && \
+	psql -qX -d "$$base/postgres" -c 'CREATE DATABASE renkei_bench' && \
+	RENKEI_BIN=$(BUILD)/renkei python3 bench/run.py --database "$$base/renkei_bench" $(BENCH_ARGS)
 
 # The demo hub on 127.0.0.1:$(PORT), made on first run and kept in $(DEMO_DIR).
 run: deps

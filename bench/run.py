@@ -146,7 +146,13 @@ def machine_info(args):
         "git_dirty": bool(dirty),
         "load_average_at_start": os.getloadavg(),
         "note": "load generator and server on the same machine, over loopback",
+        "postgresql": pg_setting(args, "server_version") if args.database else None,
     }
+
+
+def pg_setting(args, name):
+    """A setting of the benchmark's PostgreSQL server, through psql (None without it)."""
+    return run_out(["psql", "-AtX", "-d", args.database, "-c", "SHOW %s" % name])
 
 
 # ---- the server ----
@@ -531,6 +537,9 @@ def run(args, chk, data):
         "machine": machine_info(args),
         "settings": {
             "backend": "postgresql" if args.database else "sqlite",
+            "postgresql_settings": ", ".join(
+                "%s = %s" % (k, pg_setting(args, k)) for k in
+                ("fsync", "synchronous_commit", "shared_buffers")) if args.database else None,
             "server_threads": args.threads,
             "wrk_threads": args.wrk_threads,
             "connections": args.connections,
@@ -590,6 +599,10 @@ def markdown(res):
                   ", uncommitted changes" if m["git_dirty"] else "",
                   m["note"].capitalize()))
     s = res["settings"]
+    if s.get("backend") == "postgresql":
+        lines.append("Back end: PostgreSQL %s on the same machine (%s); the memory figures are "
+                     "renkei's process only, the database size is not measured." %
+                     (m.get("postgresql", "?"), s.get("postgresql_settings", "")))
     lines.append("Server: `--threads %d`; wrk: %d threads, %d connections, %d s per run, "
                  "%d runs per figure (median, with [min–max])." %
                  (s["server_threads"], s["wrk_threads"], s["connections"], s["duration_s"],

@@ -101,6 +101,8 @@ write_conf() {
 	cat >>"$dir/data/postgresql.conf" <<EOF
 
 # ---- scripts/pg.sh: a throw-away cluster for tests ----
+# (make bench-pg sets PG_FSYNC=on and PG_SHARED_BUFFERS=256MB: measured
+# with the durability of SQLite's WAL with synchronous=NORMAL)
 listen_addresses = '127.0.0.1'
 port = $2
 unix_socket_directories = '$dir'
@@ -111,8 +113,9 @@ hot_standby = on
 # Durability is not wanted here: the cluster is deleted after the run, and
 # without fsync the suite does not wait for the disk at every commit. A crash
 # of the server (not of renkei) could lose commits; no test crashes it.
-fsync = off
+fsync = ${PG_FSYNC:-off}
 synchronous_commit = off
+shared_buffers = ${PG_SHARED_BUFFERS:-128MB}
 logging_collector = off
 log_line_prefix = '%m [%p] %d '
 EOF

@@ -88,6 +88,8 @@ static const struct store_be *be_for(const char *dsn)
 
 static void pool_close(struct pool *p)
 {
+	if (!p->all && !p->free_list)
+		return; /* never opened */
 	for (unsigned i = 0; i < p->n; i++)
 		p->all[i]->be->disconnect(p->all[i]);
 	free(p->all);
@@ -669,6 +671,113 @@ err_t store_audit_list(struct store_conn *c, const struct audit_filter *f,
 		       err_t (*fn)(void *, const struct audit_row *), void *ctx)
 {
 	return c->be->audit_list(c, f, fn, ctx);
+}
+
+unsigned store_query_shape(const struct obj_query *q, bool del)
+{
+	unsigned shape = 0, vm = q->version_mode ? q->version_mode : VERSION_LAST;
+	if (q->stix_id)
+		shape |= Q_ONE_ID;
+	if (q->n_ids)
+		shape |= Q_IDS;
+	if (q->n_types)
+		shape |= Q_TYPES;
+	if (vm & VERSION_ALL)
+		shape |= Q_V_ALL;
+	else {
+		if (vm & VERSION_LAST)
+			shape |= Q_V_LAST;
+		if (vm & VERSION_FIRST)
+			shape |= Q_V_FIRST;
+		if ((vm & VERSION_LIST) && q->n_versions)
+			shape |= Q_V_LIST;
+		if (!(shape & (Q_V_LAST | Q_V_FIRST | Q_V_LIST)))
+			shape |= Q_V_LAST;
+	}
+	if (q->n_spec_versions)
+		shape |= Q_SPEC;
+	if (q->has_added_after)
+		shape |= Q_AFTER;
+	if (q->has_cursor)
+		shape |= Q_CURSOR;
+	if (del)
+		shape |= Q_DELETE;
+	else if (q->want_body)
+		shape |= Q_BODY;
+	shape |= ((unsigned)q->vis.mode & 3) << Q_VIS_SHIFT;
+	return shape;
+}
+
+/* ---- scopes: the canonical form both back ends store ---- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Sorted, without repeats, into a fresh array. */
+static int64_t *sorted_unique(const int64_t *v, size_t n, size_t *out_n)
+{
+	int64_t *s = malloc((n ? n : 1) * sizeof(*s));
+	size_t k = 0;
+	if (!s)
+		return NULL;
+	if (n)
+		memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_i64);
+	for (size_t i = 0; i < n; i++)
+		if (!k || s[k - 1] != s[i])
+			s[k++] = s[i];
+	*out_n = k;
+	return s;
+}
+
+err_t store_scope_canon(const struct scope_def *def, struct scope_canon *sc)
+{
+	int64_t *orgs = NULL, *users = NULL;
+	size_t no = 0, nu = 0;
+	err_t rc = ERR_OK;
+
+	memset(sc, 0, sizeof(*sc));
+	buf_init(&sc->text, 1 << 20);
+	orgs = sorted_unique(def->orgs, def->n_orgs, &no);
+	users = sorted_unique(def->users, def->n_users, &nu);
+	sc->members = malloc((2 + no + nu) * sizeof(*sc->members));
+	if (!orgs || !users || !sc->members) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	/* One canonical text per distinct scope, so that equal scopes share a row. */
+	rc = buf_addf(&sc->text, "g=%u;o=", def->groups & 3);
+	for (size_t i = 0; !rc && i < no; i++)
+		rc = buf_addf(&sc->text, "%s%lld", i ? "," : "", (long long)orgs[i]);
+	if (!rc)
+		rc = buf_adds(&sc->text, ";u=");
+	for (size_t i = 0; !rc && i < nu; i++)
+		rc = buf_addf(&sc->text, "%s%lld", i ? "," : "", (long long)users[i]);
+	if (def->groups & 1)
+		sc->members[sc->n_members++] = PRINCIPAL_PARTIES;
+	if (def->groups & 2)
+		sc->members[sc->n_members++] = PRINCIPAL_COMMUNITY;
+	for (size_t i = 0; i < no; i++)
+		sc->members[sc->n_members++] = PRINCIPAL_ORG(orgs[i]);
+	for (size_t i = 0; i < nu; i++)
+		sc->members[sc->n_members++] = PRINCIPAL_USER(users[i]);
+out:
+	free(orgs);
+	free(users);
+	if (rc)
+		store_scope_canon_release(sc);
+	return rc;
+}
+
+void store_scope_canon_release(struct scope_canon *sc)
+{
+	buf_release(&sc->text);
+	free(sc->members);
+	sc->members = NULL;
+	sc->n_members = 0;
 }
 
 /*

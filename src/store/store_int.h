@@ -8,6 +8,7 @@
 #ifndef RENKEI_STORE_INT_H
 #define RENKEI_STORE_INT_H
 
+#include "../common/buf.h"
 #include "store.h"
 
 struct store_conn {
@@ -132,6 +133,42 @@ struct store_be {
 err_t store_audit_hash(const unsigned char prev[32], int64_t seq, int64_t time, const char *kind,
 		       int64_t user, int64_t org, const char *object, const char *detail,
 		       unsigned char out[32]);
+
+/*
+ * Object-query shapes: one bit per optional fragment of the query, chosen by
+ * which filters are present (never by their values), so that each back end
+ * builds and prepares one statement per shape.
+ */
+enum {
+	Q_ONE_ID = 1 << 0,
+	Q_IDS = 1 << 1,
+	Q_TYPES = 1 << 2,
+	Q_V_LAST = 1 << 3,
+	Q_V_FIRST = 1 << 4,
+	Q_V_LIST = 1 << 5,
+	Q_V_ALL = 1 << 6,
+	Q_SPEC = 1 << 7,
+	Q_AFTER = 1 << 8,
+	Q_CURSOR = 1 << 9,
+	Q_BODY = 1 << 10,
+	Q_DELETE = 1 << 11,
+	Q_VIS_SHIFT = 12, /* two bits: enum vis_mode */
+	Q_SHAPE_BITS = 14,
+};
+
+/* The shape of q (a delete when del). */
+unsigned store_query_shape(const struct obj_query *q, bool del);
+
+/* A scope in the canonical form every back end stores: one text per
+ * distinct scope (equal scopes share a row), and its members as principals
+ * (PRINCIPAL_*), each once. */
+struct scope_canon {
+	struct buf text;
+	int64_t *members;
+	size_t n_members;
+};
+err_t store_scope_canon(const struct scope_def *def, struct scope_canon *sc);
+void store_scope_canon_release(struct scope_canon *sc);
 
 extern const struct store_be store_sqlite_be;
 extern const struct store_be store_pg_be;

@@ -478,7 +478,7 @@ static err_t connect_to(const char *dsn, bool create, bool standby, struct store
 	PQsetNoticeProcessor(c->db, quiet_notices, NULL);
 	rc = pg_simple(c,
 		       "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
-		       "SET application_name = 'renkei'; SET plan_cache_mode = force_generic_plan",
+		       "SET application_name = 'renkei'",
 		       "session settings");
 	if (!rc && !standby && !create) {
 		/* Not init: the schema must be there already. */
@@ -1088,23 +1088,8 @@ static const Oid qp_types[QP__COUNT] = {
 	20, 25, 1009, 1009, 1016, 1009, 20, 20, 20, 20, 1016, 1016, 20, 20, 20,
 };
 
-/* Object-query shapes: one bit per optional fragment, as in store_sqlite.c. */
-enum {
-	Q_ONE_ID = 1 << 0,
-	Q_IDS = 1 << 1,
-	Q_TYPES = 1 << 2,
-	Q_V_LAST = 1 << 3,
-	Q_V_FIRST = 1 << 4,
-	Q_V_LIST = 1 << 5,
-	Q_V_ALL = 1 << 6,
-	Q_SPEC = 1 << 7,
-	Q_AFTER = 1 << 8,
-	Q_CURSOR = 1 << 9,
-	Q_BODY = 1 << 10,
-	Q_DELETE = 1 << 11,
-	Q_VIS_SHIFT = 12, /* two bits: enum vis_mode */
-	Q_MERGED = 1 << 14,
-};
+/* Beyond the shapes of store_int.h: a member's query as a union of branches. */
+enum { Q_MERGED = 1 << Q_SHAPE_BITS };
 
 #define MAX_SCOPES 64 /* more visible scopes than this: one predicate instead */
 
@@ -1270,41 +1255,6 @@ static err_t shape_sql(unsigned shape, size_t n_user, size_t n_group, struct buf
 	return rc ? ERR_NOMEM : ERR_OK;
 }
 
-static unsigned query_shape(const struct obj_query *q, bool del)
-{
-	unsigned shape = 0, vm = q->version_mode ? q->version_mode : VERSION_LAST;
-	if (q->stix_id)
-		shape |= Q_ONE_ID;
-	if (q->n_ids)
-		shape |= Q_IDS;
-	if (q->n_types)
-		shape |= Q_TYPES;
-	if (vm & VERSION_ALL)
-		shape |= Q_V_ALL;
-	else {
-		if (vm & VERSION_LAST)
-			shape |= Q_V_LAST;
-		if (vm & VERSION_FIRST)
-			shape |= Q_V_FIRST;
-		if ((vm & VERSION_LIST) && q->n_versions)
-			shape |= Q_V_LIST;
-		if (!(shape & (Q_V_LAST | Q_V_FIRST | Q_V_LIST)))
-			shape |= Q_V_LAST;
-	}
-	if (q->n_spec_versions)
-		shape |= Q_SPEC;
-	if (q->has_added_after)
-		shape |= Q_AFTER;
-	if (q->has_cursor)
-		shape |= Q_CURSOR;
-	if (del)
-		shape |= Q_DELETE;
-	else if (q->want_body)
-		shape |= Q_BODY;
-	shape |= ((unsigned)q->vis.mode & 3) << Q_VIS_SHIFT;
-	return shape;
-}
-
 /* A PostgreSQL array literal of strings: every element quoted, with '"' and
  * '\' escaped, so that no input can change the array's shape. */
 static char *array_of_strings(const char *const *v, size_t n)
@@ -1395,7 +1345,7 @@ static err_t run_query(struct pg_conn *c, const struct obj_query *q, bool del, P
 	int64_t user[MAX_SCOPES], group[MAX_SCOPES];
 	size_t n_user = 0, n_group = 0;
 	bool too_many = false;
-	unsigned shape = query_shape(q, del);
+	unsigned shape = store_query_shape(q, del);
 	char *ids = NULL, *types = NULL, *versions = NULL, *specs = NULL;
 	char *uscopes = NULL, *gscopes = NULL;
 	err_t rc = ERR_OK;

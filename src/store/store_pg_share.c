@@ -181,29 +181,6 @@ static err_t sone(struct pg_conn *c, enum pg_share_stmt id, const struct pg_para
 
 /* ---- scopes ---- */
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Sorted, without repeats, into a fresh array. */
-static int64_t *sorted_unique(const int64_t *v, size_t n, size_t *out_n)
-{
-	int64_t *s = malloc((n ? n : 1) * sizeof(*s));
-	size_t k = 0;
-	if (!s)
-		return NULL;
-	if (n)
-		memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_i64);
-	for (size_t i = 0; i < n; i++)
-		if (!k || s[k - 1] != s[i])
-			s[k++] = s[i];
-	*out_n = k;
-	return s;
-}
-
 static err_t scope_member_add(struct pg_conn *c, int64_t principal, int64_t scope)
 {
 	struct pg_params p = {0};
@@ -216,31 +193,11 @@ err_t pg_scope_get_or_add(struct store_conn *base, const struct scope_def *def, 
 {
 	struct pg_conn *c = pgc(base);
 	struct pg_params p = {0};
-	struct buf canon;
-	int64_t *orgs = NULL, *users = NULL;
-	size_t no = 0, nu = 0;
-	err_t rc = ERR_OK;
-
-	buf_init(&canon, 1 << 20);
-	orgs = sorted_unique(def->orgs, def->n_orgs, &no);
-	users = sorted_unique(def->users, def->n_users, &nu);
-	if (!orgs || !users) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	/* One canonical text per distinct scope, so that equal scopes share a row
-	 * (the same text as store_sqlite_share.c's). */
-	rc = buf_addf(&canon, "g=%u;o=", def->groups & 3);
-	for (size_t i = 0; !rc && i < no; i++)
-		rc = buf_addf(&canon, "%s%lld", i ? "," : "", (long long)orgs[i]);
-	if (!rc)
-		rc = buf_adds(&canon, ";u=");
-	for (size_t i = 0; !rc && i < nu; i++)
-		rc = buf_addf(&canon, "%s%lld", i ? "," : "", (long long)users[i]);
+	struct scope_canon sc;
+	err_t rc = store_scope_canon(def, &sc);
 	if (rc)
-		goto out;
-	pp_text(&p, buf_cstr(&canon));
-
+		return rc;
+	pp_text(&p, buf_cstr(&sc.text));
 	rc = sone(c, PS_SCOPE_FIND, &p, "scope find", id);
 	if (rc != ERR_NOTFOUND)
 		goto out;
@@ -256,20 +213,10 @@ err_t pg_scope_get_or_add(struct store_conn *base, const struct scope_def *def, 
 		}
 		goto out;
 	}
-	if (rc)
-		goto out;
-	if (def->groups & 1)
-		rc = scope_member_add(c, PRINCIPAL_PARTIES, *id);
-	if (!rc && (def->groups & 2))
-		rc = scope_member_add(c, PRINCIPAL_COMMUNITY, *id);
-	for (size_t i = 0; !rc && i < no; i++)
-		rc = scope_member_add(c, PRINCIPAL_ORG(orgs[i]), *id);
-	for (size_t i = 0; !rc && i < nu; i++)
-		rc = scope_member_add(c, PRINCIPAL_USER(users[i]), *id);
+	for (size_t i = 0; !rc && i < sc.n_members; i++)
+		rc = scope_member_add(c, sc.members[i], *id);
 out:
-	free(orgs);
-	free(users);
-	buf_release(&canon);
+	store_scope_canon_release(&sc);
 	return rc;
 }
 

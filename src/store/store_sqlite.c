@@ -256,23 +256,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_PING] = "SELECT count(*) FROM schema_version",
 };
 
-/* Object-query shapes: one bit per optional fragment. */
-enum {
-	Q_ONE_ID = 1 << 0,
-	Q_IDS = 1 << 1,
-	Q_TYPES = 1 << 2,
-	Q_V_LAST = 1 << 3,
-	Q_V_FIRST = 1 << 4,
-	Q_V_LIST = 1 << 5,
-	Q_V_ALL = 1 << 6,
-	Q_SPEC = 1 << 7,
-	Q_AFTER = 1 << 8,
-	Q_CURSOR = 1 << 9,
-	Q_BODY = 1 << 10,
-	Q_DELETE = 1 << 11,
-	Q_VIS_SHIFT = 12, /* two bits: enum vis_mode */
-	Q__SHAPES = 1 << 14,
-};
+/* The prepared object queries of a connection: one per shape and branch. */
+#define Q__SHAPES (1u << Q_SHAPE_BITS)
 
 /*
  * A query of a requester who sees through scopes and grants (VIS_MEMBER,
@@ -1138,41 +1123,6 @@ static err_t shape_sql(unsigned shape, enum branch br, struct buf *b)
 	return rc ? ERR_NOMEM : ERR_OK;
 }
 
-static unsigned query_shape(const struct obj_query *q, bool del)
-{
-	unsigned shape = 0, vm = q->version_mode ? q->version_mode : VERSION_LAST;
-	if (q->stix_id)
-		shape |= Q_ONE_ID;
-	if (q->n_ids)
-		shape |= Q_IDS;
-	if (q->n_types)
-		shape |= Q_TYPES;
-	if (vm & VERSION_ALL)
-		shape |= Q_V_ALL;
-	else {
-		if (vm & VERSION_LAST)
-			shape |= Q_V_LAST;
-		if (vm & VERSION_FIRST)
-			shape |= Q_V_FIRST;
-		if ((vm & VERSION_LIST) && q->n_versions)
-			shape |= Q_V_LIST;
-		if (!(shape & (Q_V_LAST | Q_V_FIRST | Q_V_LIST)))
-			shape |= Q_V_LAST;
-	}
-	if (q->n_spec_versions)
-		shape |= Q_SPEC;
-	if (q->has_added_after)
-		shape |= Q_AFTER;
-	if (q->has_cursor)
-		shape |= Q_CURSOR;
-	if (del)
-		shape |= Q_DELETE;
-	else if (q->want_body)
-		shape |= Q_BODY;
-	shape |= ((unsigned)q->vis.mode & 3) << Q_VIS_SHIFT;
-	return shape;
-}
-
 /* A JSON array of strings, as json_each() reads it. */
 static char *json_strings(const char *const *v, size_t n)
 {
@@ -1219,7 +1169,7 @@ static err_t prepare_branch(struct sqlite_conn *c, const struct obj_query *q, bo
 			    enum branch br, int64_t scope, bool fresh, sqlite3_stmt **out,
 			    bool *temp)
 {
-	unsigned shape = query_shape(q, del);
+	unsigned shape = store_query_shape(q, del);
 	size_t slot = (size_t)shape * BR__COUNT + br;
 	sqlite3_stmt *s = fresh ? NULL : c->shapes[slot];
 	char *ids = NULL, *types = NULL, *versions = NULL, *specs = NULL;

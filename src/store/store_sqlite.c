@@ -426,11 +426,11 @@ static err_t sq_ping(struct store_conn *base)
 
 /*
  * SQLite takes one writer at a time; a second one that finds the lock taken
- * sleeps in the busy handler (1, 2, 5, 10 ... 100 ms) and tries again, which
- * is what made the tail latency of pages (each writes its disclosure audit
- * entry) tens of milliseconds. Writers of this process queue on a mutex
- * instead and start the moment the previous one commits; the busy handler is
- * left for other processes (the CLI beside a server).
+ * sleeps in the busy handler (1, 2, 5, 10 ... 100 ms) and tries again, while
+ * every page served writes its disclosure audit entry. Writers of this
+ * process queue on a mutex instead and start the moment the previous one
+ * commits; the busy handler is left for other processes (the CLI beside a
+ * server).
  */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -1035,9 +1035,11 @@ void api_handle(struct app *app, const struct api_req *req, struct api_resp *res
 out:
 	if (x->c)
 		store_conn_put(app->store, x->c);
-	/* Read-your-writes through a standby: after a request that may have
-	 * written, the writer's reads wait for the standby to replay it. */
-	if (x->who.user.id && strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+	/* Read-your-writes through a standby: after a request that wrote, the
+	 * writer's reads wait for the standby to replay it. (A refused request
+	 * wrote nothing the writer reads back.) */
+	if (x->who.user.id && resp->status >= 200 && resp->status < 300 &&
+	    strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
 		store_note_write(app->store, x->who.user.id);
 	free(x->rules);
 	free(x);

@@ -708,6 +708,63 @@ unsigned store_query_shape(const struct obj_query *q, bool del)
 	return shape;
 }
 
+/* ---- the object query's filters, in both back ends' SQL ---- */
+
+/* "Last" and "first" among the versions the requester may see: a version it
+ * may not see must not change what it gets, or the answer would tell that
+ * the version exists. */
+static err_t edge_version_sql(struct buf *b, unsigned vis, const char *cmp,
+			      const struct sql_dialect *d)
+{
+	err_t rc = buf_addf(b,
+			    "NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "
+			    "o.collection_id AND o2.stix_id = o.stix_id AND o2.version %s "
+			    "o.version AND ",
+			    cmp);
+	if (!rc)
+		rc = d->vis_sql(b, vis, "o2");
+	if (!rc)
+		rc = buf_adds(b, ")");
+	return rc;
+}
+
+err_t store_filters_sql(struct buf *b, unsigned shape, const struct sql_dialect *d)
+{
+	unsigned vis = (shape >> Q_VIS_SHIFT) & 3;
+	err_t rc = ERR_OK;
+	if (shape & Q_ONE_ID)
+		rc |= buf_addf(b, " AND %s", d->one_id);
+	if (shape & Q_IDS)
+		rc |= buf_addf(b, " AND %s", d->ids);
+	if (shape & Q_TYPES)
+		rc |= buf_addf(b, " AND %s", d->types);
+	if (!(shape & Q_V_ALL)) {
+		const char *sep = " AND (";
+		if (shape & Q_V_LAST) {
+			rc |= buf_adds(b, sep);
+			rc |= edge_version_sql(b, vis, ">", d);
+			sep = " OR ";
+		}
+		if (shape & Q_V_FIRST) {
+			rc |= buf_adds(b, sep);
+			rc |= edge_version_sql(b, vis, "<", d);
+			sep = " OR ";
+		}
+		if (shape & Q_V_LIST) {
+			rc |= buf_adds(b, sep);
+			rc |= buf_adds(b, d->versions);
+		}
+		rc |= buf_adds(b, ")");
+	}
+	if (shape & Q_SPEC)
+		rc |= buf_addf(b, " AND %s", d->specs);
+	if (shape & Q_AFTER)
+		rc |= buf_addf(b, " AND %s", d->after);
+	if (shape & Q_CURSOR)
+		rc |= buf_addf(b, " AND %s", d->cursor);
+	return rc ? ERR_NOMEM : ERR_OK;
+}
+
 /* ---- scopes: the canonical form both back ends store ---- */
 
 static int cmp_i64(const void *a, const void *b)

@@ -159,6 +159,21 @@ enum {
 /* The shape of q (a delete when del). */
 unsigned store_query_shape(const struct obj_query *q, bool del);
 
+/*
+ * How a back end's SQL names the object query's parameters and matches a
+ * list; store_filters_sql() writes the filters of a shape with it, after a
+ * WHERE clause on the objects row aliased o. vis_sql writes the visibility
+ * predicate of DESIGN.md §3.1 (enum vis_mode vis) on the row aliased t.
+ */
+struct sql_dialect {
+	const char *one_id;			    /* o.stix_id = <id> */
+	const char *ids, *types, *versions, *specs; /* o.<column> in <list> */
+	const char *after;			    /* o.date_added > <after> */
+	const char *cursor;			    /* (o.date_added, o.seq) > (<date>, <seq>) */
+	err_t (*vis_sql)(struct buf *b, unsigned vis, const char *t);
+};
+err_t store_filters_sql(struct buf *b, unsigned shape, const struct sql_dialect *d);
+
 /* A scope in the canonical form every back end stores: one text per
  * distinct scope (equal scopes share a row), and its members as principals
  * (PRINCIPAL_*), each once. */

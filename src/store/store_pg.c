@@ -1116,56 +1116,26 @@ static err_t vis_sql(struct buf *b, unsigned vis, const char *t)
 	return rc ? ERR_NOMEM : ERR_OK;
 }
 
-static err_t edge_version_sql(struct buf *b, unsigned vis, const char *cmp)
-{
-	err_t rc = buf_addf(b,
-			    "NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "
-			    "o.collection_id AND o2.stix_id = o.stix_id AND o2.version %s "
-			    "o.version AND ",
-			    cmp);
-	if (!rc)
-		rc = vis_sql(b, vis, "o2");
-	if (!rc)
-		rc = buf_adds(b, ")");
-	return rc;
-}
+/* The parameter numbers below are those of the QP_ enum. */
+_Static_assert(QP_ID == 2 && QP_IDS == 3 && QP_TYPES == 4 && QP_VERSIONS == 5 && QP_SPECS == 6 &&
+		       QP_AFTER == 7 && QP_CDATE == 13 && QP_CSEQ == 14,
+	       "the dialect's parameter numbers");
+
+static const struct sql_dialect pg_sql = {
+	.one_id = "o.stix_id = $2",
+	.ids = "o.stix_id = ANY($3)",
+	.types = "o.type = ANY($4)",
+	.versions = "o.version = ANY($5)",
+	.specs = "o.spec_version = ANY($6)",
+	.after = "o.date_added > $7",
+	.cursor = "(o.date_added, o.seq) > ($13, $14)",
+	.vis_sql = vis_sql,
+};
 
 /* The filters every branch shares, after its visibility condition. */
 static err_t filters_sql(struct buf *b, unsigned shape)
 {
-	unsigned vis = (shape >> Q_VIS_SHIFT) & 3;
-	err_t rc = ERR_OK;
-	if (shape & Q_ONE_ID)
-		rc |= buf_addf(b, " AND o.stix_id = $%d", QP_ID);
-	if (shape & Q_IDS)
-		rc |= buf_addf(b, " AND o.stix_id = ANY($%d)", QP_IDS);
-	if (shape & Q_TYPES)
-		rc |= buf_addf(b, " AND o.type = ANY($%d)", QP_TYPES);
-	if (!(shape & Q_V_ALL)) {
-		const char *sep = " AND (";
-		if (shape & Q_V_LAST) {
-			rc |= buf_adds(b, sep);
-			rc |= edge_version_sql(b, vis, ">");
-			sep = " OR ";
-		}
-		if (shape & Q_V_FIRST) {
-			rc |= buf_adds(b, sep);
-			rc |= edge_version_sql(b, vis, "<");
-			sep = " OR ";
-		}
-		if (shape & Q_V_LIST) {
-			rc |= buf_adds(b, sep);
-			rc |= buf_addf(b, "o.version = ANY($%d)", QP_VERSIONS);
-		}
-		rc |= buf_adds(b, ")");
-	}
-	if (shape & Q_SPEC)
-		rc |= buf_addf(b, " AND o.spec_version = ANY($%d)", QP_SPECS);
-	if (shape & Q_AFTER)
-		rc |= buf_addf(b, " AND o.date_added > $%d", QP_AFTER);
-	if (shape & Q_CURSOR)
-		rc |= buf_addf(b, " AND (o.date_added, o.seq) > ($%d, $%d)", QP_CDATE, QP_CSEQ);
-	return rc ? ERR_NOMEM : ERR_OK;
+	return store_filters_sql(b, shape, &pg_sql);
 }
 
 #define SELECT_COLS                                                                                \
@@ -1299,14 +1269,16 @@ static char *array_of_ints(const int64_t *v, size_t n)
 }
 
 /* The scopes the requester reaches through its user (any TLP), and those it
- * reaches only through its organisation or groups (not TLP:RED). */
-static err_t visible_scopes(struct pg_conn *c, const struct obj_visibility *v, int64_t *user,
-			    size_t *n_user, int64_t *group, size_t *n_group, bool *too_many)
+ * reaches only through its organisation or groups (not TLP:RED), as
+ * array literals in *user and *group (the caller frees them); *n the most
+ * of either. */
+static err_t visible_scopes(struct pg_conn *c, const struct obj_visibility *v, char **user,
+			    char **group, size_t *n_user, size_t *n_group)
 {
 	struct pg_params p = {0};
-	err_t rc;
+	err_t rc = ERR_OK;
+	*user = *group = NULL;
 	*n_user = *n_group = 0;
-	*too_many = false;
 	pp_int(&p, PRINCIPAL_ORG(v->org));
 	pp_int(&p, v->party ? PRINCIPAL_PARTIES : -1);
 	pp_int(&p, v->community ? PRINCIPAL_COMMUNITY : -1);
@@ -1314,16 +1286,27 @@ static err_t visible_scopes(struct pg_conn *c, const struct obj_visibility *v, i
 	PGresult *r = run(c, P_VISIBLE_SCOPES, &p, "visible scopes", &rc);
 	if (!r)
 		return rc;
-	for (int i = 0, n = PQntuples(r); i < n; i++) {
-		bool by_user = pg_bool(r, i, 1);
-		size_t *k = by_user ? n_user : n_group;
-		if (*k == MAX_SCOPES) {
-			*too_many = true;
-			continue;
-		}
-		(by_user ? user : group)[(*k)++] = pg_int(r, i, 0);
+	size_t n = (size_t)PQntuples(r);
+	int64_t *u = calloc(n + 1, sizeof(*u)), *g = calloc(n + 1, sizeof(*g));
+	for (size_t i = 0; u && g && i < n; i++) {
+		if (pg_bool(r, (int)i, 1))
+			u[(*n_user)++] = pg_int(r, (int)i, 0);
+		else
+			g[(*n_group)++] = pg_int(r, (int)i, 0);
 	}
 	PQclear(r);
+	if (u && g) {
+		*user = array_of_ints(u, *n_user);
+		*group = array_of_ints(g, *n_group);
+	}
+	free(u);
+	free(g);
+	if (!*user || !*group) {
+		free(*user);
+		free(*group);
+		*user = *group = NULL;
+		return ERR_NOMEM;
+	}
 	return ERR_OK;
 }
 
@@ -1342,9 +1325,7 @@ static bool shape_known(struct pg_conn *c, uint64_t key, bool add)
 /* Runs query q (or the delete it describes); the caller PQclear()s *out. */
 static err_t run_query(struct pg_conn *c, const struct obj_query *q, bool del, PGresult **out)
 {
-	int64_t user[MAX_SCOPES], group[MAX_SCOPES];
 	size_t n_user = 0, n_group = 0;
-	bool too_many = false;
 	unsigned shape = store_query_shape(q, del);
 	char *ids = NULL, *types = NULL, *versions = NULL, *specs = NULL;
 	char *uscopes = NULL, *gscopes = NULL;
@@ -1353,47 +1334,16 @@ static err_t run_query(struct pg_conn *c, const struct obj_query *q, bool del, P
 
 	*out = NULL;
 	if (q->vis.mode == VIS_MEMBER)
-		rc = visible_scopes(c, &q->vis, user, &n_user, group, &n_group, &too_many);
+		rc = visible_scopes(c, &q->vis, &uscopes, &gscopes, &n_user, &n_group);
+	else if (!(uscopes = strdup("{}")) || !(gscopes = strdup("{}")))
+		rc = ERR_NOMEM;
 	if (rc)
-		return rc;
-	if (too_many) {
-		/* Very many scopes: the whole predicate, with every scope. */
-		PGresult *all;
-		struct pg_params p = {0};
-		pp_int(&p, PRINCIPAL_ORG(q->vis.org));
-		pp_int(&p, q->vis.party ? PRINCIPAL_PARTIES : -1);
-		pp_int(&p, q->vis.community ? PRINCIPAL_COMMUNITY : -1);
-		pp_int(&p, PRINCIPAL_USER(q->vis.user));
-		all = run(c, P_VISIBLE_SCOPES, &p, "visible scopes", &rc);
-		if (!all)
-			return rc;
-		int n = PQntuples(all);
-		int64_t *u = calloc((size_t)n + 1, sizeof(*u)),
-			*g = calloc((size_t)n + 1, sizeof(*g));
-		size_t nu = 0, ng = 0;
-		for (int i = 0; u && g && i < n; i++) {
-			if (pg_bool(all, i, 1))
-				u[nu++] = pg_int(all, i, 0);
-			else
-				g[ng++] = pg_int(all, i, 0);
-		}
-		PQclear(all);
-		if (u && g) {
-			uscopes = array_of_ints(u, nu);
-			gscopes = array_of_ints(g, ng);
-		}
-		free(u);
-		free(g);
-		if (!uscopes || !gscopes)
-			rc = ERR_NOMEM;
+		goto out;
+	if (n_user > MAX_SCOPES || n_group > MAX_SCOPES) {
+		/* Very many scopes: one statement with the whole predicate. */
 		n_user = n_group = 0;
-	} else {
-		uscopes = array_of_ints(user, n_user);
-		gscopes = array_of_ints(group, n_group);
-		if (!uscopes || !gscopes)
-			rc = ERR_NOMEM;
-		if (!del && (q->vis.mode == VIS_MEMBER || q->vis.mode == VIS_GRANTS))
-			shape |= Q_MERGED;
+	} else if (!del && (q->vis.mode == VIS_MEMBER || q->vis.mode == VIS_GRANTS)) {
+		shape |= Q_MERGED;
 	}
 	if (!rc && (shape & Q_IDS) && !(ids = array_of_strings(q->ids, q->n_ids)))
 		rc = ERR_NOMEM;

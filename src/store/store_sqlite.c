@@ -1023,25 +1023,16 @@ static err_t vis_sql(struct buf *b, unsigned vis, const char *t)
 	return rc ? ERR_NOMEM : ERR_OK;
 }
 
-/*
- * "First" and "last" are among the versions the requester may see: a
- * version it may not see must not change what it gets, or the answer would
- * tell that the version exists.
- */
-static err_t edge_version_sql(struct buf *b, unsigned vis, const char *cmp)
-{
-	err_t rc =
-		buf_addf(b,
-			 "NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "
-			 "o.collection_id AND o2.stix_id = o.stix_id AND o2.version %s o.version "
-			 "AND ",
-			 cmp);
-	if (!rc)
-		rc = vis_sql(b, vis, "o2");
-	if (!rc)
-		rc = buf_adds(b, ")");
-	return rc;
-}
+static const struct sql_dialect sqlite_sql = {
+	.one_id = "o.stix_id = :id",
+	.ids = "o.stix_id IN (SELECT value FROM json_each(:ids))",
+	.types = "o.type IN (SELECT value FROM json_each(:types))",
+	.versions = "o.version IN (SELECT value FROM json_each(:versions))",
+	.specs = "o.spec_version IN (SELECT value FROM json_each(:specs))",
+	.after = "o.date_added > :after",
+	.cursor = "(o.date_added, o.seq) > (:cdate, :cseq)",
+	.vis_sql = vis_sql,
+};
 
 #define SELECT_COLS                                                                                \
 	"SELECT seq, date_added, version, stix_id, type, spec_version, org_id, "                   \
@@ -1088,36 +1079,7 @@ static err_t shape_sql(unsigned shape, enum branch br, struct buf *b)
 		break;
 	default: break;
 	}
-	if (shape & Q_ONE_ID)
-		rc |= buf_adds(b, " AND o.stix_id = :id");
-	if (shape & Q_IDS)
-		rc |= buf_adds(b, " AND o.stix_id IN (SELECT value FROM json_each(:ids))");
-	if (shape & Q_TYPES)
-		rc |= buf_adds(b, " AND o.type IN (SELECT value FROM json_each(:types))");
-	if (!(shape & Q_V_ALL)) {
-		const char *sep = " AND (";
-		if (shape & Q_V_LAST) {
-			rc |= buf_adds(b, sep);
-			rc |= edge_version_sql(b, vis, ">");
-			sep = " OR ";
-		}
-		if (shape & Q_V_FIRST) {
-			rc |= buf_adds(b, sep);
-			rc |= edge_version_sql(b, vis, "<");
-			sep = " OR ";
-		}
-		if (shape & Q_V_LIST) {
-			rc |= buf_adds(b, sep);
-			rc |= buf_adds(b, "o.version IN (SELECT value FROM json_each(:versions))");
-		}
-		rc |= buf_adds(b, ")");
-	}
-	if (shape & Q_SPEC)
-		rc |= buf_adds(b, " AND o.spec_version IN (SELECT value FROM json_each(:specs))");
-	if (shape & Q_AFTER)
-		rc |= buf_adds(b, " AND o.date_added > :after");
-	if (shape & Q_CURSOR)
-		rc |= buf_adds(b, " AND (o.date_added, o.seq) > (:cdate, :cseq)");
+	rc |= store_filters_sql(b, shape, &sqlite_sql);
 	if (!(shape & Q_DELETE))
 		rc |= buf_adds(b, " ORDER BY o.date_added, o.seq LIMIT :limit");
 	return rc ? ERR_NOMEM : ERR_OK;

@@ -8,6 +8,7 @@
 #include "../common/sec.h"
 #include "../common/timeutil.h"
 #include "agreements.h"
+#include "audit.h"
 #include "auth.h"
 #include "metrics.h"
 #include "../common/banned.h"
@@ -65,6 +66,8 @@ err_t app_open(struct app *app, const struct config *cfg, bool create, char *msg
 		rc = metrics_new(&app->metrics);
 	if (!rc)
 		rc = agreements_cache_new(app);
+	if (!rc)
+		rc = audit_queue_new(&app->audit_q);
 	if (rc) {
 		snprintf(msg, n, "out of memory");
 		goto fail;
@@ -81,6 +84,8 @@ void app_close(struct app *app)
 	auth_state_free(app->auth);
 	metrics_free(app->metrics);
 	agreements_cache_free(app);
+	audit_queue_free(app->audit_q);
+	app->audit_q = NULL;
 	app->store = NULL;
 	app->auth = NULL;
 	app->metrics = NULL;

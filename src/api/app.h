@@ -11,6 +11,7 @@
 #include "../stix/stix.h"
 #include "../store/store.h"
 
+struct audit_queue;
 struct auth_state;
 struct metrics;
 struct rules_cache;
@@ -22,6 +23,7 @@ struct app {
 	struct auth_state *auth;
 	struct metrics *metrics;
 	struct rules_cache *rules; /* agreements.c: the rules of each API root */
+	struct audit_queue *audit_q; /* audit.c: entries waiting for a group commit */
 	int64_t fixed_now;	   /* test_clock, in microseconds; 0: the wall clock */
 };
 

@@ -1,6 +1,7 @@
 /* audit.c - audit entries from the api layer (audit.h). */
 #include "audit.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "../common/banned.h"
@@ -29,16 +30,140 @@ err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64
 	return rc;
 }
 
+/*
+ * Group commit. An event that changes nothing else still needs a
+ * transaction, and on SQLite every transaction takes the one write lock and
+ * makes the other connections drop their page caches: one transaction per
+ * page served halved the pages served per second. So the events of
+ * concurrent requests share one: a request queues its entry; if no
+ * transaction is being written, it writes every queued entry in one (it
+ * leads), otherwise it waits for the leader, and leads the next batch if
+ * its entry was not in this one. Each request returns only once its entry is
+ * committed, so "recorded before anything is sent" holds entry by entry.
+ */
+struct audit_wait {
+	struct audit_entry e;
+	err_t rc;
+	bool done;
+	struct audit_wait *next;
+};
+
+struct audit_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct audit_wait *head, **tail;
+	bool writing; /* a leader is writing a batch */
+	uint64_t batches, entries;
+};
+
+err_t audit_queue_new(struct audit_queue **out)
+{
+	struct audit_queue *q = calloc(1, sizeof(*q));
+	if (!q)
+		return ERR_NOMEM;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->tail = &q->head;
+	*out = q;
+	return ERR_OK;
+}
+
+void audit_queue_free(struct audit_queue *q)
+{
+	if (!q)
+		return;
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+void audit_queue_counts(struct audit_queue *q, uint64_t *batches, uint64_t *entries)
+{
+	pthread_mutex_lock(&q->mu);
+	*batches = q->batches;
+	*entries = q->entries;
+	pthread_mutex_unlock(&q->mu);
+}
+
+static err_t append_all(struct app *app, struct store_conn *c, struct audit_wait *batch)
+{
+	err_t rc = store_tx_begin(c);
+	for (struct audit_wait *w = batch; !rc && w; w = w->next) {
+		w->e.time = app_now(app);
+		rc = store_audit_append(c, &w->e);
+	}
+	return store_tx_end(c, rc);
+}
+
+/* Writes a batch through c and sets each entry's result. */
+static void write_batch(struct app *app, struct store_conn *c, struct audit_wait *batch)
+{
+	err_t rc = append_all(app, c, batch);
+	if (rc && batch->next) {
+		/* What failed may be one entry: the others must not be refused
+		 * with it, so each is tried again on its own. */
+		for (struct audit_wait *w = batch; w; w = w->next) {
+			struct audit_wait *next = w->next;
+			w->next = NULL;
+			w->rc = append_all(app, c, w);
+			w->next = next;
+		}
+		return;
+	}
+	for (struct audit_wait *w = batch; w; w = w->next)
+		w->rc = rc;
+}
+
 err_t audit_event(struct app *app, struct store_conn *c, const char *kind, int64_t user,
 		  int64_t org, const char *object, json_t *detail)
 {
 	if (!detail)
 		return ERR_INVALID;
-	err_t rc = store_tx_begin(c);
-	if (rc) {
-		json_decref(detail);
-		return rc;
+	char *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(detail);
+	if (!d)
+		return ERR_NOMEM;
+	if (store_in_tx(c)) {
+		free(d);
+		return ERR_INTERNAL; /* the caller's transaction is not ours to share */
 	}
-	rc = audit_write(app, c, kind, user, org, object, detail);
-	return store_tx_end(c, rc);
+
+	struct audit_queue *q = app->audit_q;
+	struct audit_wait me = {
+		.e = {.kind = kind,
+		      .user_id = user,
+		      .org_id = org,
+		      .object = object ? object : "",
+		      .detail = d},
+	};
+	pthread_mutex_lock(&q->mu);
+	*q->tail = &me;
+	q->tail = &me.next;
+	while (!me.done) {
+		if (q->writing) {
+			pthread_cond_wait(&q->cv, &q->mu);
+			continue;
+		}
+		struct audit_wait *batch = q->head;
+		q->head = NULL;
+		q->tail = &q->head;
+		q->writing = true;
+		pthread_mutex_unlock(&q->mu);
+
+		write_batch(app, c, batch);
+
+		pthread_mutex_lock(&q->mu);
+		q->batches++;
+		for (struct audit_wait *w = batch; w;) {
+			struct audit_wait *next = w->next; /* w may be gone once done */
+			q->entries++;
+			w->done = true;
+			w = next;
+		}
+		q->writing = false;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	free(d);
+	return me.rc;
 }

@@ -17,8 +17,19 @@
 err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64_t user,
 		  int64_t org, const char *object, json_t *detail);
 
-/* The same in a transaction of its own. */
+/* The same for an event that changes nothing else (a failed login, a
+ * disclosure), outside any transaction of c's: the entry is committed in a
+ * transaction shared with the events other threads record at the same
+ * moment (group commit, audit.c), and the call returns once it is. c must
+ * not be inside a transaction (ERR_INTERNAL). */
 err_t audit_event(struct app *app, struct store_conn *c, const char *kind, int64_t user,
 		  int64_t org, const char *object, json_t *detail);
+
+/* The queue of audit_event: one per process (struct app). */
+struct audit_queue;
+err_t audit_queue_new(struct audit_queue **out);
+void audit_queue_free(struct audit_queue *q);
+/* How many transactions audit_event wrote, and how many entries in them. */
+void audit_queue_counts(struct audit_queue *q, uint64_t *batches, uint64_t *entries);
 
 #endif

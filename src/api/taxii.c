@@ -654,16 +654,13 @@ static void serve_page(struct ctx *x, enum page_kind kind, const char *stix_id, 
 	if (pg.n) {
 		/* DESIGN.md §3.8: who received which versions, recorded before
 		 * anything is sent; what cannot be recorded is not disclosed. */
-		rc = store_tx_begin(x->c);
+		rc = disclose_run(&pg);
 		if (!rc)
-			rc = disclose_run(&pg);
-		if (!rc)
-			rc = audit_write(x->app, x->c, "disclosure", x->who.user.id, x->who.org.id,
+			rc = audit_event(x->app, x->c, "disclosure", x->who.user.id, x->who.org.id,
 					 x->col.uuid,
 					 json_pack("{s:s, s:I, s:s}", "route", x->resp->route,
 						   "count", (json_int_t)pg.n, "rows",
 						   buf_cstr(&pg.disclosed)));
-		rc = store_tx_end(x->c, rc);
 		if (rc) {
 			api_reply_err(x->resp, rc);
 			goto out;
@@ -840,6 +837,19 @@ static void h_metrics(struct app *app, struct api_resp *resp)
 			      (unsigned long long)primary, (unsigned long long)standby);
 	}
 	if (!rc) {
+		uint64_t batches, entries;
+		audit_queue_counts(app->audit_q, &batches, &entries);
+		rc = buf_addf(&resp->body,
+			      "# HELP renkei_audit_commits_total Transactions that recorded events "
+			      "(disclosures, failed logins), several to one when they come together.\n"
+			      "# TYPE renkei_audit_commits_total counter\n"
+			      "renkei_audit_commits_total %llu\n"
+			      "# HELP renkei_audit_events_total Events recorded in those transactions.\n"
+			      "# TYPE renkei_audit_events_total counter\n"
+			      "renkei_audit_events_total %llu\n",
+			      (unsigned long long)batches, (unsigned long long)entries);
+	}
+	if (!rc) {
 		store_conn_get(app->store, &c);
 		rc = agreements_check(app, c, &resp->body, false);
 		store_conn_put(app->store, c);
@@ -1008,6 +1018,7 @@ void api_handle(struct app *app, const struct api_req *req, struct api_resp *res
 		goto out;
 	}
 	store_conn_get(app->store, &x->c);
+	store_read_begin(x->c);
 	unsigned delay = 0;
 	rc = auth_check(app, x->c, req->authorization, req->remote, &x->who, &delay);
 	if (rc == ERR_UNAUTH) {

@@ -217,6 +217,7 @@ void store_conn_put(struct store *s, struct store_conn *c)
 		c->be->tx_rollback(c);
 		c->in_tx = false;
 	}
+	store_read_end(c);
 	pool_put(&s->primary, c);
 }
 
@@ -335,10 +336,27 @@ err_t store_ping(struct store_conn *c)
 	return c->be->ping(c);
 }
 
+void store_read_begin(struct store_conn *c)
+{
+	if (!c || c->in_tx || c->in_read || !c->be->read_begin)
+		return;
+	/* Without a snapshot the reads still work, one statement at a time. */
+	c->in_read = c->be->read_begin(c) == ERR_OK;
+}
+
+void store_read_end(struct store_conn *c)
+{
+	if (!c || !c->in_read)
+		return;
+	c->in_read = false;
+	c->be->read_end(c);
+}
+
 err_t store_tx_begin(struct store_conn *c)
 {
 	if (c->in_tx)
 		return ERR_INTERNAL;
+	store_read_end(c);
 	err_t rc = c->be->tx_begin(c);
 	if (!rc)
 		c->in_tx = true;

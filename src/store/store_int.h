@@ -14,7 +14,12 @@
 struct store_conn {
 	const struct store_be *be;
 	bool in_tx;
+	bool in_read; /* inside a read snapshot (store_read_begin) */
 };
+
+/* Ends c's read snapshot, if it has one (for a back end that is about to
+ * write through c). */
+void store_read_end(struct store_conn *c);
 
 struct store_be {
 	const char *name;
@@ -26,6 +31,11 @@ struct store_be {
 	void (*disconnect)(struct store_conn *c);
 	/* Whether the database answers, as cheaply as it can be asked. */
 	err_t (*ping)(struct store_conn *c);
+	/* A read snapshot: every read until read_end sees one state of the
+	 * database, and pays for the locks once (NULL: the back end has
+	 * none, and each statement is its own). */
+	err_t (*read_begin)(struct store_conn *c);
+	void (*read_end)(struct store_conn *c);
 	err_t (*tx_begin)(struct store_conn *c);
 	err_t (*tx_commit)(struct store_conn *c);
 	void (*tx_rollback)(struct store_conn *c);

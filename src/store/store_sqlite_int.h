@@ -16,6 +16,7 @@
 /* The statements of store_sqlite.c. */
 enum stmt_id {
 	S_BEGIN,
+	S_BEGIN_READ,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_ORG_ADD,
@@ -104,6 +105,10 @@ struct sqlite_conn {
 	sqlite3_stmt *share[SS__COUNT]; /* store_sqlite_share.c's statements */
 	bool holds_write_lock;		/* this connection's transaction holds write_lock */
 };
+
+/* Called with every statement before it runs: a statement that writes ends
+ * the connection's read snapshot. */
+void sq_before_step(struct sqlite_conn *c, sqlite3_stmt *s);
 
 /* Prepares the statements of store_sqlite_share.c. */
 err_t sqlite_share_prepare(struct sqlite_conn *c);

@@ -111,6 +111,7 @@ static sqlite3_stmt *sstmt(struct sqlite_conn *c, enum share_stmt_id id)
 	sqlite3_stmt *s = c->share[id];
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	sq_before_step(c, s);
 	return s;
 }
 

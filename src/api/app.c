@@ -40,7 +40,9 @@ err_t app_open(struct app *app, const struct config *cfg, bool create, char *msg
 
 	char shown[CONFIG_PATH_MAX];
 	store_dsn_public(app->cfg.database, shown, sizeof(shown));
-	rc = store_open(app->cfg.database, create, app->cfg.threads + 2, &app->store);
+	/* A connection per worker thread, one for the audit queue's group
+	 * commits, and two for the rest (the CLI, /metrics). */
+	rc = store_open(app->cfg.database, create, app->cfg.threads + 3, &app->store);
 	if (!rc && app->cfg.read_database[0]) {
 		/* The standby serves object queries: one connection per worker. */
 		rc = store_open_standby(app->store, app->cfg.read_database, app->cfg.threads + 1);
@@ -67,7 +69,7 @@ err_t app_open(struct app *app, const struct config *cfg, bool create, char *msg
 	if (!rc)
 		rc = agreements_cache_new(app);
 	if (!rc)
-		rc = audit_queue_new(&app->audit_q);
+		rc = audit_queue_new(app->store, &app->audit_q);
 	if (rc) {
 		snprintf(msg, n, "out of memory");
 		goto fail;
@@ -80,12 +82,12 @@ fail:
 
 void app_close(struct app *app)
 {
+	audit_queue_free(app->audit_q); /* gives its connection back first */
+	app->audit_q = NULL;
 	store_close(app->store);
 	auth_state_free(app->auth);
 	metrics_free(app->metrics);
 	agreements_cache_free(app);
-	audit_queue_free(app->audit_q);
-	app->audit_q = NULL;
 	app->store = NULL;
 	app->auth = NULL;
 	app->metrics = NULL;

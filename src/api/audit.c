@@ -40,6 +40,9 @@ err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64
  * leads), otherwise it waits for the leader, and leads the next batch if
  * its entry was not in this one. Each request returns only once its entry is
  * committed, so "recorded before anything is sent" holds entry by entry.
+ *
+ * The batches go through a connection of their own: a request's connection
+ * keeps its read snapshot (store_read_begin), which a write would end.
  */
 struct audit_wait {
 	struct audit_entry e;
@@ -53,14 +56,18 @@ struct audit_queue {
 	pthread_cond_t cv;
 	struct audit_wait *head, **tail;
 	bool writing; /* a leader is writing a batch */
+	struct store *store;
+	struct store_conn *conn; /* the batches' (only the leader uses it) */
 	uint64_t batches, entries;
 };
 
-err_t audit_queue_new(struct audit_queue **out)
+err_t audit_queue_new(struct store *store, struct audit_queue **out)
 {
 	struct audit_queue *q = calloc(1, sizeof(*q));
 	if (!q)
 		return ERR_NOMEM;
+	q->store = store;
+	store_conn_get(store, &q->conn);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	q->tail = &q->head;
@@ -72,6 +79,7 @@ void audit_queue_free(struct audit_queue *q)
 {
 	if (!q)
 		return;
+	store_conn_put(q->store, q->conn);
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
@@ -150,7 +158,7 @@ err_t audit_event(struct app *app, struct store_conn *c, const char *kind, int64
 		q->writing = true;
 		pthread_mutex_unlock(&q->mu);
 
-		write_batch(app, c, batch);
+		write_batch(app, q->conn, batch);
 
 		pthread_mutex_lock(&q->mu);
 		q->batches++;

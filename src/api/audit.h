@@ -27,7 +27,8 @@ err_t audit_event(struct app *app, struct store_conn *c, const char *kind, int64
 
 /* The queue of audit_event: one per process (struct app). */
 struct audit_queue;
-err_t audit_queue_new(struct audit_queue **out);
+/* The queue takes one connection of store's pool for its transactions. */
+err_t audit_queue_new(struct store *store, struct audit_queue **out);
 void audit_queue_free(struct audit_queue *q);
 /* How many transactions audit_event wrote, and how many entries in them. */
 void audit_queue_counts(struct audit_queue *q, uint64_t *batches, uint64_t *entries);

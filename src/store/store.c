@@ -5,9 +5,11 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/buf.h"
 #include "../common/log.h"
@@ -39,9 +41,63 @@ struct store {
 	int64_t written[WRITE_SLOTS];
 	int64_t replayed; /* the highest replay position a standby reported */
 	uint64_t reads_primary, reads_standby;
+	/* Kept read snapshots (back ends with read_begin): the connection
+	 * that asks for the data generation, and the thread that ends the
+	 * snapshots of idle connections. */
+	struct store_conn *probe;
+	pthread_mutex_t probe_lock;
+	pthread_t sweeper;
+	bool sweeping, stop;
+	pthread_cond_t stop_cv;
 };
 
+/*
+ * A request's read snapshot outlives the request: the next request on the
+ * connection keeps it, with its page cache, while no data has changed
+ * (SQLite empties a connection's page cache whenever another connection
+ * commits, and every page served commits its disclosure). It is kept at
+ * most this long, so that the WAL can be checkpointed behind it.
+ */
+#define SNAPSHOT_MAX_AGE_NS (100 * 1000000LL)
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* Appends text to out[*k], keeping room for the NUL. */
+/*
+ * Ends the kept snapshots of idle connections once they are too old, so
+ * that a hub with no requests does not hold the WAL back from a writer in
+ * another process.
+ */
+static void *sweep_main(void *arg)
+{
+	struct store *s = arg;
+	pthread_mutex_lock(&s->primary.lock);
+	while (!s->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += SNAPSHOT_MAX_AGE_NS;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		int rc = pthread_cond_timedwait(&s->stop_cv, &s->primary.lock, &until);
+		if (rc && rc != ETIMEDOUT)
+			break;
+		int64_t now = mono_ns();
+		/* The free connections are nobody's while the pool is locked. */
+		for (unsigned i = 0; i < s->primary.n_free; i++) {
+			struct store_conn *c = s->primary.free_list[i];
+			if (c->in_read && now - c->read_since > SNAPSHOT_MAX_AGE_NS)
+				store_read_end(c);
+		}
+	}
+	pthread_mutex_unlock(&s->primary.lock);
+	return NULL;
+}
+
 static void put_text(char *out, size_t n, size_t *k, const char *p, size_t len)
 {
 	while (len-- && *k + 1 < n)
@@ -154,7 +210,17 @@ err_t store_open(const char *dsn, bool create, unsigned pool_size, struct store 
 		return ERR_NOMEM;
 	s->be = be_for(dsn);
 	pthread_mutex_init(&s->pos_lock, NULL);
+	pthread_mutex_init(&s->probe_lock, NULL);
+	pthread_cond_init(&s->stop_cv, NULL);
 	err_t rc = pool_open(&s->primary, clamp_pool(pool_size), dsn, create, s->be->connect);
+	if (!rc && s->be->read_begin)
+		rc = s->be->connect(dsn, false, &s->probe);
+	if (!rc && s->be->read_begin) {
+		if (pthread_create(&s->sweeper, NULL, sweep_main, s))
+			rc = ERR_NOMEM;
+		else
+			s->sweeping = true;
+	}
 	if (rc) {
 		store_close(s);
 		return rc;
@@ -195,15 +261,41 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	if (s->sweeping) {
+		pthread_mutex_lock(&s->primary.lock);
+		s->stop = true;
+		pthread_cond_signal(&s->stop_cv);
+		pthread_mutex_unlock(&s->primary.lock);
+		pthread_join(s->sweeper, NULL);
+	}
+	if (s->probe)
+		s->be->disconnect(s->probe);
+	pthread_mutex_destroy(&s->probe_lock);
+	pthread_cond_destroy(&s->stop_cv);
 	pool_close(&s->primary);
 	pool_close(&s->standby);
 	pthread_mutex_destroy(&s->pos_lock);
 	free(s);
 }
 
+/* Whether c's kept snapshot still shows the data as it is now. */
+static bool snapshot_current(struct store *s, struct store_conn *c)
+{
+	if (mono_ns() - c->read_since > SNAPSHOT_MAX_AGE_NS)
+		return false;
+	int64_t now_gen;
+	pthread_mutex_lock(&s->probe_lock);
+	err_t rc = s->be->generation(s->probe, &now_gen);
+	pthread_mutex_unlock(&s->probe_lock);
+	return !rc && now_gen == c->read_gen;
+}
+
 err_t store_conn_get(struct store *s, struct store_conn **out)
 {
-	*out = pool_get(&s->primary);
+	struct store_conn *c = pool_get(&s->primary);
+	if (c->in_read && !snapshot_current(s, c))
+		store_read_end(c);
+	*out = c;
 	return ERR_OK;
 }
 
@@ -217,8 +309,7 @@ void store_conn_put(struct store *s, struct store_conn *c)
 		c->be->tx_rollback(c);
 		c->in_tx = false;
 	}
-	store_read_end(c);
-	pool_put(&s->primary, c);
+	pool_put(&s->primary, c); /* a read snapshot stays: store_conn_get */
 }
 
 void store_note_write(struct store *s, int64_t user_id)
@@ -341,7 +432,8 @@ void store_read_begin(struct store_conn *c)
 	if (!c || c->in_tx || c->in_read || !c->be->read_begin)
 		return;
 	/* Without a snapshot the reads still work, one statement at a time. */
-	c->in_read = c->be->read_begin(c) == ERR_OK;
+	c->in_read = c->be->read_begin(c, &c->read_gen) == ERR_OK;
+	c->read_since = mono_ns();
 }
 
 void store_read_end(struct store_conn *c)
@@ -688,6 +780,9 @@ err_t store_audit_append(struct store_conn *c, struct audit_entry *e)
 err_t store_audit_list(struct store_conn *c, const struct audit_filter *f,
 		       err_t (*fn)(void *, const struct audit_row *), void *ctx)
 {
+	/* A snapshot is renewed when data changes, not when an event is
+	 * recorded: the audit log is read as it is now. */
+	store_read_end(c);
 	return c->be->audit_list(c, f, fn, ctx);
 }
 
@@ -931,6 +1026,7 @@ err_t store_audit_verify(struct store_conn *c, int64_t *broken, int64_t *n)
 {
 	struct verify_ctx v = {.expect_seq = 1};
 	struct audit_filter f = {0};
+	store_read_end(c);
 	err_t rc = c->be->audit_list(c, &f, verify_row, &v);
 	*broken = v.broken;
 	*n = v.n;

@@ -14,7 +14,9 @@
 struct store_conn {
 	const struct store_be *be;
 	bool in_tx;
-	bool in_read; /* inside a read snapshot (store_read_begin) */
+	bool in_read;	   /* inside a read snapshot (store_read_begin) */
+	int64_t read_gen;  /* the data generation the snapshot shows */
+	int64_t read_since; /* when it began (CLOCK_MONOTONIC, ns) */
 };
 
 /* Ends c's read snapshot, if it has one (for a back end that is about to
@@ -33,9 +35,14 @@ struct store_be {
 	err_t (*ping)(struct store_conn *c);
 	/* A read snapshot: every read until read_end sees one state of the
 	 * database, and pays for the locks once (NULL: the back end has
-	 * none, and each statement is its own). */
-	err_t (*read_begin)(struct store_conn *c);
+	 * none, and each statement is its own). read_begin gives the data
+	 * generation the snapshot shows; generation gives the current one,
+	 * read outside any snapshot. Every transaction that changes anything
+	 * but the audit log moves the generation, so a snapshot of the
+	 * current generation shows the data as it is now. */
+	err_t (*read_begin)(struct store_conn *c, int64_t *gen);
 	void (*read_end)(struct store_conn *c);
+	err_t (*generation)(struct store_conn *c, int64_t *gen);
 	err_t (*tx_begin)(struct store_conn *c);
 	err_t (*tx_commit)(struct store_conn *c);
 	void (*tx_rollback)(struct store_conn *c);

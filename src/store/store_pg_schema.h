@@ -169,6 +169,12 @@ static const char *const pg_migrations[] = {
 	 * grants. */
 	"CREATE INDEX object_grants_principal ON object_grants(collection_id, principal, "
 	"stix_id);",
+	/* 3: the data generation of the SQLite back end (its connections keep
+	 * read snapshots between requests). PostgreSQL keeps no page cache per
+	 * connection and does not use it; the table is here so that a version
+	 * number means one schema on both back ends. */
+	"CREATE TABLE data_generation(n bigint NOT NULL);"
+	"INSERT INTO data_generation VALUES(0);",
 };
 #define PG_N_MIGRATIONS (sizeof(pg_migrations) / sizeof(pg_migrations[0]))
 

@@ -184,12 +184,20 @@ static const char *const migrations[] = {
 	 * grants. */
 	"CREATE INDEX object_grants_principal ON object_grants(collection_id, principal, "
 	"stix_id);",
+	/* 3: the data generation, moved by every transaction that changes
+	 * anything but the audit log: a connection keeps its read snapshot
+	 * (and page cache) from one request to the next while it is current
+	 * (store.c, SNAPSHOT_MAX_AGE_NS). */
+	"CREATE TABLE data_generation(n INTEGER NOT NULL);"
+	"INSERT INTO data_generation VALUES(0);",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_BEGIN_READ] = "BEGIN DEFERRED",
+	[S_GEN_GET] = "SELECT n FROM data_generation",
+	[S_GEN_BUMP] = "UPDATE data_generation SET n = n + 1",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_ORG_ADD] = "INSERT INTO orgs(name, title, identity_id, identity, created) VALUES(?1, "
@@ -291,8 +299,13 @@ void sq_before_step(struct sqlite_conn *c, sqlite3_stmt *s)
 	/* A write inside the read snapshot would upgrade it to a write
 	 * transaction outside the write lock, and fail if the database moved
 	 * since the snapshot began: end the snapshot, and write on its own. */
-	if (c->base.in_read && !sqlite3_stmt_readonly(s))
+	if (sqlite3_stmt_readonly(s))
+		return;
+	if (c->base.in_read)
 		store_read_end(&c->base);
+	/* What the commit must tell other connections (sq_tx_commit). */
+	if (s != c->stmt[S_BEGIN] && s != c->share[SS_AUDIT_ADD])
+		c->wrote_data = true;
 }
 
 static err_t migrate(struct sqlite_conn *c)
@@ -471,10 +484,20 @@ static void write_unlock(struct sqlite_conn *c)
  * shared lock and the WAL read mark, which every later read reuses. The
  * commit of a transaction that wrote nothing only releases them.
  */
-static err_t sq_read_begin(struct store_conn *base)
+static err_t sq_generation(struct store_conn *base, int64_t *gen)
 {
 	struct sqlite_conn *c = sq(base);
-	return exec_done(c, stmt(c, S_BEGIN_READ), "begin read");
+	return one_int64(c, stmt(c, S_GEN_GET), "data generation", gen);
+}
+
+static err_t sq_read_begin(struct store_conn *base, int64_t *gen)
+{
+	struct sqlite_conn *c = sq(base);
+	err_t rc = exec_done(c, stmt(c, S_BEGIN_READ), "begin read");
+	/* The first read fixes the snapshot: the generation it shows. */
+	if (!rc && (rc = sq_generation(base, gen)) != ERR_OK)
+		exec_done(c, stmt(c, S_ROLLBACK), "rollback read");
+	return rc;
 }
 
 static void sq_read_end(struct store_conn *base)
@@ -494,13 +517,19 @@ static err_t sq_tx_begin(struct store_conn *base)
 	err_t rc = exec_done(c, stmt(c, S_BEGIN), "begin");
 	if (rc)
 		write_unlock(c);
+	c->wrote_data = false;
 	return rc;
 }
 
 static err_t sq_tx_commit(struct store_conn *base)
 {
 	struct sqlite_conn *c = sq(base);
-	err_t rc = exec_done(c, stmt(c, S_COMMIT), "commit");
+	err_t rc = ERR_OK;
+	/* Kept snapshots of the generation before are now out of date. */
+	if (c->wrote_data)
+		rc = exec_done(c, stmt(c, S_GEN_BUMP), "data generation");
+	if (!rc)
+		rc = exec_done(c, stmt(c, S_COMMIT), "commit");
 	/* A failed COMMIT leaves the transaction open for the rollback. */
 	if (!rc)
 		write_unlock(c);
@@ -1517,6 +1546,7 @@ const struct store_be store_sqlite_be = {
 	.ping = sq_ping,
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
+	.generation = sq_generation,
 	.tx_begin = sq_tx_begin,
 	.tx_commit = sq_tx_commit,
 	.tx_rollback = sq_tx_rollback,

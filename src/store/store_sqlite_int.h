@@ -17,6 +17,8 @@
 enum stmt_id {
 	S_BEGIN,
 	S_BEGIN_READ,
+	S_GEN_GET,
+	S_GEN_BUMP,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_ORG_ADD,
@@ -104,6 +106,7 @@ struct sqlite_conn {
 	sqlite3_stmt **shapes;		/* Q__SHAPES lazily prepared object queries */
 	sqlite3_stmt *share[SS__COUNT]; /* store_sqlite_share.c's statements */
 	bool holds_write_lock;		/* this connection's transaction holds write_lock */
+	bool wrote_data;		/* its transaction changed more than the audit log */
 };
 
 /* Called with every statement before it runs: a statement that writes ends

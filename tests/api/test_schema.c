@@ -3,8 +3,9 @@
  * harness uses (SQLite, or PostgreSQL with $RENKEI_TEST_PG):
  *
  * - a fresh hub is at the newest version;
- * - a hub one version behind (migration 2 taken back by hand) is upgraded
- *   when a node starts, which says so in its log, and keeps its data;
+ * - a hub two versions behind (migrations 2 and 3 taken back by hand) is
+ *   upgraded when a node starts, which says so in its log, and keeps its
+ *   data;
  * - a hub whose schema is newer than this renkei is refused, with the
  *   reason, and left untouched.
  */
@@ -21,7 +22,7 @@
 #include "harness.h"
 
 #define TS	    RK_COLLS "threat-sharing/"
-#define NEWEST	    2 /* the number of migrations of this renkei */
+#define NEWEST	    3 /* the number of migrations of this renkei */
 #define GRANT_INDEX "object_grants_principal"
 
 static int setup(void **state)
@@ -51,6 +52,16 @@ static long schema_version(struct rk_hub *h)
 	return v;
 }
 
+/* Whether the table of migration 3 is there. */
+static bool generation_exists(struct rk_hub *h)
+{
+	char *out = NULL;
+	int rc = rk_sql(h, &out, "SELECT count(*) FROM data_generation;");
+	bool yes = rc == 0 && out && strtol(out, NULL, 10) == 1;
+	free(out);
+	return yes;
+}
+
 /* Whether the index of migration 2 is there. */
 static bool grant_index_exists(struct rk_hub *h)
 {
@@ -71,6 +82,7 @@ static void t_fresh_is_newest(void **state)
 	struct rk_hub *h = *state;
 	assert_int_equal(schema_version(h), NEWEST);
 	assert_true(grant_index_exists(h));
+	assert_true(generation_exists(h));
 }
 
 static void t_upgrade_on_start(void **state)
@@ -92,17 +104,21 @@ static void t_upgrade_on_start(void **state)
 
 	/* Back to version 1, as an older renkei left it. */
 	assert_int_equal(rk_sql(h, NULL,
-				"DROP INDEX " GRANT_INDEX "; DELETE FROM schema_version WHERE "
-				"version = 2;"),
+				"DROP INDEX " GRANT_INDEX "; DROP TABLE data_generation; "
+				"DELETE FROM schema_version WHERE version >= 2;"),
 			 0);
 	assert_int_equal(schema_version(h), 1);
 	assert_false(grant_index_exists(h));
+	assert_false(generation_exists(h));
 
 	int before = rk_log_count(h, "upgraded the schema to version 2");
+	int before3 = rk_log_count(h, "upgraded the schema to version 3");
 	assert_int_equal(rk_serve_start(h, NULL), 0);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 2"), before + 1);
+	assert_int_equal(rk_log_count(h, "upgraded the schema to version 3"), before3 + 1);
 	assert_int_equal(schema_version(h), NEWEST);
 	assert_true(grant_index_exists(h));
+	assert_true(generation_exists(h));
 
 	/* The object is still there and served. */
 	assert_int_equal(rk_get(h, &r, "ipa-analyst", TS "objects/%s/", id), 0);

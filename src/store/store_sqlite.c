@@ -369,6 +369,8 @@ static void sq_disconnect(struct store_conn *base)
 			sqlite3_finalize(c->shapes[i]);
 		free(c->shapes);
 	}
+	for (size_t i = 0; i < c->n_extra; i++)
+		sqlite3_finalize(c->extra[i].s);
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -1193,20 +1195,38 @@ static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
 		sqlite3_bind_int64(s, i, v);
 }
 
-/* Prepares (once per connection and shape) and binds the query q. */
 /*
- * Prepares and binds query q as branch br. The first statement of each
- * (shape, branch) is kept for the connection; a second one of the same kind
- * in the same query (a second visible scope) is made for the occasion and
- * *temp says the caller must finalize it.
+ * Where the nth statement (n >= 1) of one (shape, branch) in one query is
+ * kept - the statement of a second, third ... visible scope - or NULL when
+ * the connection's table of them is full.
+ */
+static sqlite3_stmt **extra_slot(struct sqlite_conn *c, size_t slot, unsigned nth)
+{
+	for (size_t i = 0; i < c->n_extra; i++)
+		if (c->extra[i].slot == slot && c->extra[i].nth == nth)
+			return &c->extra[i].s;
+	if (c->n_extra == EXTRA_STMTS)
+		return NULL;
+	c->extra[c->n_extra] = (struct extra_stmt){.slot = slot, .nth = nth};
+	return &c->extra[c->n_extra++].s;
+}
+
+/*
+ * Prepares and binds query q as branch br, the nth of its kind in the query
+ * (one per visible scope). Statements are kept for the connection: the
+ * first of each (shape, branch) in the table of shapes, later ones in a
+ * small table of extras; when that is full, the statement is made for the
+ * occasion and *temp says the caller must finalize it.
  */
 static err_t prepare_branch(struct sqlite_conn *c, const struct obj_query *q, bool del,
-			    enum branch br, int64_t scope, bool fresh, sqlite3_stmt **out,
+			    enum branch br, int64_t scope, unsigned nth, sqlite3_stmt **out,
 			    bool *temp)
 {
 	unsigned shape = store_query_shape(q, del);
 	size_t slot = (size_t)shape * BR__COUNT + br;
-	sqlite3_stmt *s = fresh ? NULL : c->shapes[slot];
+	sqlite3_stmt **keep = nth ? extra_slot(c, slot, nth) : &c->shapes[slot];
+	sqlite3_stmt *s = keep ? *keep : NULL;
+	bool fresh = !keep;
 	char *ids = NULL, *types = NULL, *versions = NULL, *specs = NULL;
 	err_t rc = ERR_OK;
 
@@ -1229,7 +1249,7 @@ static err_t prepare_branch(struct sqlite_conn *c, const struct obj_query *q, bo
 		if (fresh)
 			*temp = true;
 		else
-			c->shapes[slot] = s;
+			*keep = s;
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -1285,7 +1305,7 @@ static err_t prepare_query(struct sqlite_conn *c, const struct obj_query *q, boo
 			   sqlite3_stmt **out)
 {
 	bool temp;
-	return prepare_branch(c, q, del, BR_ALL, 0, false, out, &temp);
+	return prepare_branch(c, q, del, BR_ALL, 0, 0, out, &temp);
 }
 
 static bool row_of(sqlite3_stmt *s, bool body, struct obj_row *row)
@@ -1407,18 +1427,17 @@ static err_t merged_query(struct sqlite_conn *c, const struct obj_query *q, obj_
 	}
 	if (rc)
 		return rc;
-	bool fresh[BR__COUNT] = {false};
-	rc = prepare_branch(c, q, false, BR_OWN, 0, false, &br[nb].s, &br[nb].temp);
+	unsigned nth[BR__COUNT] = {0};
+	rc = prepare_branch(c, q, false, BR_OWN, 0, 0, &br[nb].s, &br[nb].temp);
 	nb += !rc;
 	if (!rc) {
-		rc = prepare_branch(c, q, false, BR_GRANTS, 0, false, &br[nb].s, &br[nb].temp);
+		rc = prepare_branch(c, q, false, BR_GRANTS, 0, 0, &br[nb].s, &br[nb].temp);
 		nb += !rc;
 	}
 	for (size_t i = 0; !rc && i < ns; i++) {
 		enum branch kind = by_user[i] ? BR_SCOPE : BR_SCOPE_NO_RED;
-		rc = prepare_branch(c, q, false, kind, scopes[i], fresh[kind], &br[nb].s,
+		rc = prepare_branch(c, q, false, kind, scopes[i], nth[kind]++, &br[nb].s,
 				    &br[nb].temp);
-		fresh[kind] = true;
 		nb += !rc;
 	}
 	for (size_t i = 0; !rc && i < nb; i++)

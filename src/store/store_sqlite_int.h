@@ -99,11 +99,21 @@ enum share_stmt_id {
 	SS__COUNT
 };
 
+/* A kept statement of a second, third ... visible scope (store_sqlite.c). */
+struct extra_stmt {
+	size_t slot;  /* shape * BR__COUNT + branch */
+	unsigned nth; /* 1: the second statement of that slot in a query */
+	sqlite3_stmt *s;
+};
+#define EXTRA_STMTS 32
+
 struct sqlite_conn {
 	struct store_conn base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
 	sqlite3_stmt **shapes;		/* Q__SHAPES lazily prepared object queries */
+	struct extra_stmt extra[EXTRA_STMTS];
+	size_t n_extra;
 	sqlite3_stmt *share[SS__COUNT]; /* store_sqlite_share.c's statements */
 	bool holds_write_lock;		/* this connection's transaction holds write_lock */
 	bool wrote_data;		/* its transaction changed more than the audit log */

@@ -45,6 +45,7 @@ struct store {
 	 * that asks for the data generation, and the thread that ends the
 	 * snapshots of idle connections. */
 	struct store_conn *probe;
+	struct store_conn *maint; /* the sweeper's, for be->maintain */
 	pthread_mutex_t probe_lock;
 	pthread_t sweeper;
 	bool sweeping, stop;
@@ -71,7 +72,7 @@ static int64_t mono_ns(void)
 /*
  * Ends the kept snapshots of idle connections once they are too old, so
  * that a hub with no requests does not hold the WAL back from a writer in
- * another process.
+ * another process; and runs the back end's housekeeping (be->maintain).
  */
 static void *sweep_main(void *arg)
 {
@@ -92,6 +93,11 @@ static void *sweep_main(void *arg)
 			struct store_conn *c = s->primary.free_list[i];
 			if (c->in_read && now - c->read_since > SNAPSHOT_MAX_AGE_NS)
 				store_read_end(c);
+		}
+		if (s->maint) {
+			pthread_mutex_unlock(&s->primary.lock);
+			s->be->maintain(s->maint);
+			pthread_mutex_lock(&s->primary.lock);
 		}
 	}
 	pthread_mutex_unlock(&s->primary.lock);
@@ -215,6 +221,8 @@ err_t store_open(const char *dsn, bool create, unsigned pool_size, struct store 
 	err_t rc = pool_open(&s->primary, clamp_pool(pool_size), dsn, create, s->be->connect);
 	if (!rc && s->be->read_begin)
 		rc = s->be->connect(dsn, false, &s->probe);
+	if (!rc && s->be->read_begin && s->be->maintain)
+		rc = s->be->connect(dsn, false, &s->maint);
 	if (!rc && s->be->read_begin) {
 		if (pthread_create(&s->sweeper, NULL, sweep_main, s))
 			rc = ERR_NOMEM;
@@ -270,6 +278,8 @@ void store_close(struct store *s)
 	}
 	if (s->probe)
 		s->be->disconnect(s->probe);
+	if (s->maint)
+		s->be->disconnect(s->maint);
 	pthread_mutex_destroy(&s->probe_lock);
 	pthread_cond_destroy(&s->stop_cv);
 	pool_close(&s->primary);

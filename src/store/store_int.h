@@ -43,6 +43,10 @@ struct store_be {
 	err_t (*read_begin)(struct store_conn *c, int64_t *gen);
 	void (*read_end)(struct store_conn *c);
 	err_t (*generation)(struct store_conn *c, int64_t *gen);
+	/* Housekeeping that should not delay a request (SQLite: copying the
+	 * WAL back into the database), run on a connection of its own every
+	 * 100 ms by the store's sweeper thread; NULL: none. */
+	void (*maintain)(struct store_conn *c);
 	err_t (*tx_begin)(struct store_conn *c);
 	err_t (*tx_commit)(struct store_conn *c);
 	void (*tx_rollback)(struct store_conn *c);

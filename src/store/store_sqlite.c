@@ -486,6 +486,22 @@ static void write_unlock(struct sqlite_conn *c)
  * shared lock and the WAL read mark, which every later read reuses. The
  * commit of a transaction that wrote nothing only releases them.
  */
+/*
+ * Copies the WAL back into the database without waiting for anyone
+ * (PASSIVE): done here, every 100 ms, rather than by the writer whose
+ * commit crosses wal_autocheckpoint, which would hold the write lock - and
+ * the requests waiting for their disclosures - through the copy and its
+ * fsync. wal_autocheckpoint stays as the safety net of a process without
+ * this thread's help.
+ */
+static void sq_maintain(struct store_conn *base)
+{
+	struct sqlite_conn *c = sq(base);
+	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc && rc != SQLITE_BUSY)
+		log_warn("store: checkpoint: %s", sqlite3_errmsg(c->db));
+}
+
 static err_t sq_generation(struct store_conn *base, int64_t *gen)
 {
 	struct sqlite_conn *c = sq(base);
@@ -1566,6 +1582,7 @@ const struct store_be store_sqlite_be = {
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
 	.generation = sq_generation,
+	.maintain = sq_maintain,
 	.tx_begin = sq_tx_begin,
 	.tx_commit = sq_tx_commit,
 	.tx_rollback = sq_tx_rollback,

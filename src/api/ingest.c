@@ -4,6 +4,7 @@
  */
 #include "ingest.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,62 @@
 #include "agreements.h"
 #include "../common/banned.h"
 
+static void put2(char *o, unsigned v)
+{
+	o[0] = (char)('0' + v / 10 % 10);
+	o[1] = (char)('0' + v % 10);
+}
+
+/*
+ * ts_format / ts_format_ms without snprintf (a version is formatted for every
+ * object posted and every row served): the same text, for the years 0-9999;
+ * other years go to timeutil.
+ */
 void ingest_format_version(int64_t us, char out[TS_BUFSZ])
 {
-	if (us % 1000 == 0)
-		ts_format_ms(us, out);
-	else
-		ts_format(us, out);
+	bool millis = us % 1000 == 0;
+	int64_t s = us / 1000000, u = us % 1000000;
+	if (u < 0) {
+		u += 1000000;
+		s--;
+	}
+	int64_t d = s / 86400, r = s % 86400;
+	if (r < 0) {
+		r += 86400;
+		d--;
+	}
+	int64_t y;
+	unsigned m, day;
+	ts_civil_from_days(d, &y, &m, &day);
+	if (y < 0 || y > 9999) {
+		if (millis)
+			ts_format_ms(us, out);
+		else
+			ts_format(us, out);
+		return;
+	}
+	unsigned secs = (unsigned)r, micro = (unsigned)u;
+	put2(out, (unsigned)(y / 100));
+	put2(out + 2, (unsigned)(y % 100));
+	out[4] = '-';
+	put2(out + 5, m);
+	out[7] = '-';
+	put2(out + 8, day);
+	out[10] = 'T';
+	put2(out + 11, secs / 3600);
+	out[13] = ':';
+	put2(out + 14, secs / 60 % 60);
+	out[16] = ':';
+	put2(out + 17, secs % 60);
+	out[19] = '.';
+	unsigned frac = millis ? micro / 1000 : micro;
+	size_t nd = millis ? 3 : 6;
+	for (size_t i = nd; i > 0; i--) {
+		out[20 + i - 1] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	out[20 + nd] = 'Z';
+	out[21 + nd] = '\0';
 }
 
 /* Appends a status-details record (§4.3.1: id and version required). */
@@ -51,9 +102,43 @@ struct ingest {
 	int default_category;
 	int64_t base, stored;
 	size_t ok, bad;
-	json_t *successes, *failures, *audit_ok, *audit_refused;
+	json_t *successes, *failures, *audit_refused;
 	json_t *refused_markings; /* ids of marking-definitions refused in this envelope */
+	struct buf arena;	  /* the strings of the prep records */
+	struct buf audit_stored;  /* the audit's "stored" list, JSON text without brackets */
+	struct buf doc_ok;	  /* the status' "successes" list, the same way */
 };
+
+/*
+ * What the first pass learns about one object - all that storing it needs
+ * from its text -, without the store, so that no writer holds the write lock
+ * while it parses. Strings are offsets into in->arena (NUL-terminated).
+ */
+struct prep {
+	err_t vrc;	  /* stix_object_check's verdict */
+	bool marking;	  /* a marking-definition: taken first */
+	bool has_version; /* version: meta.version */
+	bool cbr_present; /* has created_by_ref */
+	bool cbr_bad;	  /* ... and it is not the poster's identity */
+	bool has_cat;	  /* has the category extension; cat: its parse */
+	int cat;
+	int64_t version;
+	size_t id, type, spec, msg; /* msg: the refusal, when vrc */
+	size_t refs, n_refs;	    /* object_marking_refs' strings, one after another */
+	json_t *scope_ext;	    /* a scope marking-definition's extension (its object's) */
+	json_t *obj;		    /* the object that holds scope_ext, or NULL */
+};
+
+static const char *astr(const struct ingest *in, size_t off)
+{
+	return in->arena.data + off;
+}
+
+static err_t aput(struct ingest *in, const char *s, size_t *off)
+{
+	*off = in->arena.len;
+	return buf_add(&in->arena, s, strlen(s) + 1);
+}
 
 static err_t refuse(struct ingest *in, const char *id, const char *version, const char *why)
 {
@@ -158,12 +243,12 @@ static err_t scope_of_marking(struct ingest *in, json_t *ext, int64_t *scope_id,
  * scope and its category. Returns ERR_INVALID with the reason in why when
  * the rules refuse it.
  */
-static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *meta,
-			struct obj_put *put, bool *defines_scope, char *why, size_t n)
+static err_t sharing_of(struct ingest *in, const struct prep *pr, struct obj_put *put,
+			bool *defines_scope, char *why, size_t n)
 {
 	const struct agreement_rules *a = &in->rules->r;
-	size_t i, n_tlp = 0, n_scope = 0;
-	json_t *v;
+	size_t n_tlp = 0, n_scope = 0;
+	const char *type = astr(in, pr->type);
 	err_t rc;
 
 	*defines_scope = false;
@@ -190,12 +275,9 @@ static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *
 		}
 	}
 
-	json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
-	{
-		const char *ref = json_string_value(v);
+	const char *ref = astr(in, pr->refs);
+	for (size_t k = 0; k < pr->n_refs; k++, ref += strlen(ref) + 1) {
 		int64_t owner, scope;
-		if (!ref)
-			continue;
 		enum tlp t = policy_tlp_of_marking(ref);
 		if (t != TLP_UNMARKED) {
 			if (++n_tlp > 1) {
@@ -231,10 +313,9 @@ static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *
 	}
 
 	/* A scope marking-definition: its own audience is the scope it defines. */
-	json_t *ext = json_object_get(json_object_get(obj, "extensions"), EXT_SCOPE);
-	if (ext && !strcmp(meta->type, "marking-definition")) {
-		json_t *cbr = json_object_get(obj, "created_by_ref");
-		if (!cbr) {
+	json_t *ext = pr->scope_ext;
+	if (ext) {
+		if (!pr->cbr_present) {
 			snprintf(why, n,
 				 "a sharing scope marking needs created_by_ref: the provider "
 				 "that sets it (DESIGN.md §4.4)");
@@ -246,10 +327,8 @@ static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *
 		*defines_scope = true;
 	}
 
-	json_t *cat = json_object_get(json_object_get(obj, "extensions"), EXT_CATEGORY);
-	if (cat) {
-		const char *key = json_string_value(json_object_get(cat, "category"));
-		enum category c = key ? policy_category_parse(key) : CAT_NONE;
+	if (pr->has_cat) {
+		enum category c = (enum category)pr->cat;
 		if (c == CAT_NONE) {
 			snprintf(why, n,
 				 "category extension: 'category' must be one of attack-methods, "
@@ -260,7 +339,7 @@ static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *
 		put->category = c;
 	}
 	/* Markings carry no information of their own: no category to originate. */
-	if (!strcmp(meta->type, "marking-definition"))
+	if (!strcmp(type, "marking-definition"))
 		return ERR_OK;
 	if (in->rules->present && put->category < 0) {
 		snprintf(why, n,
@@ -280,52 +359,176 @@ static err_t sharing_of(struct ingest *in, json_t *obj, const struct stix_meta *
 	return ERR_OK;
 }
 
-/* Validates, checks and stores the object at span sp. */
-static err_t ingest_one(struct ingest *in, const char *body, const struct stix_span *sp, size_t i)
+/* Whether the span holds a marking-definition (a cheap scan, no parse). */
+static bool is_marking(const char *body, const struct stix_span *sp)
+{
+	char type[32];
+	return stix_scan_member_string(body + sp->off, sp->len, "type", type, sizeof(type)) &&
+	       !strcmp(type, "marking-definition");
+}
+
+/* The first pass over the object at span sp (the i'th): parse and validate. */
+static err_t prep_one(struct ingest *in, const char *body, const struct stix_span *sp, size_t i,
+		      struct prep *pr)
 {
 	struct stix_meta meta;
-	char smsg[STIX_MSG_MAX], why[STIX_MSG_MAX + 64], vbuf[TS_BUFSZ];
-	const char *p = body + sp->off;
+	char smsg[STIX_MSG_MAX], why[STIX_MSG_MAX + 64];
 	json_t *obj = NULL;
 	err_t rc;
 
+	memset(pr, 0, sizeof(*pr));
 	memset(&meta, 0, sizeof(meta));
-	err_t vrc = stix_object_check(p, sp->len, &in->app->limits, &obj, &meta, smsg);
-	if (vrc == ERR_NOMEM)
-		return vrc;
-	if (meta.has_version)
-		ingest_format_version(meta.version, vbuf);
+	pr->vrc = stix_object_check(body + sp->off, sp->len, &in->app->limits, &obj, &meta, smsg);
+	if (pr->vrc == ERR_NOMEM)
+		return ERR_NOMEM;
+	rc = aput(in, meta.id, &pr->id);
+	if (!rc)
+		rc = aput(in, meta.type, &pr->type);
+	if (rc)
+		goto out;
+	if (pr->vrc) {
+		pr->marking = is_marking(body, sp);
+		snprintf(why, sizeof(why), "object %zu: %s", i + 1, smsg);
+		rc = aput(in, why, &pr->msg);
+		goto out;
+	}
+	pr->marking = !strcmp(meta.type, "marking-definition");
+	pr->has_version = meta.has_version;
+	pr->version = meta.version;
+	rc = aput(in, meta.spec_version[0] ? meta.spec_version : "2.1", &pr->spec);
+	if (rc)
+		goto out;
+	json_t *cbr = json_object_get(obj, "created_by_ref");
+	pr->cbr_present = cbr != NULL;
+	pr->cbr_bad = cbr && (!json_is_string(cbr) ||
+			      strcmp(json_string_value(cbr), in->who->org_identity));
+	size_t k;
+	json_t *v;
+	pr->refs = in->arena.len;
+	json_array_foreach(json_object_get(obj, "object_marking_refs"), k, v)
+	{
+		const char *ref = json_string_value(v);
+		size_t off;
+		if (!ref)
+			continue;
+		rc = aput(in, ref, &off);
+		if (rc)
+			goto out;
+		pr->n_refs++;
+	}
+	json_t *exts = json_object_get(obj, "extensions");
+	json_t *cat = json_object_get(exts, EXT_CATEGORY);
+	if (cat) {
+		const char *key = json_string_value(json_object_get(cat, "category"));
+		pr->has_cat = true;
+		pr->cat = key ? (int)policy_category_parse(key) : (int)CAT_NONE;
+	}
+	json_t *ext = json_object_get(exts, EXT_SCOPE);
+	if (ext && pr->marking) {
+		pr->scope_ext = ext;
+		pr->obj = obj; /* markings are few: keep the object for its scope */
+		obj = NULL;
+	}
+out:
+	json_decref(obj);
+	return rc;
+}
+
+/*
+ * Appends s as a JSON string. The texts given are identifiers that passed
+ * stix_id_valid and formatted timestamps: nothing to escape, as jansson would
+ * write them.
+ */
+static err_t add_plain_string(struct buf *b, const char *s)
+{
+	err_t rc = buf_addc(b, '"');
+	if (!rc)
+		rc = buf_adds(b, s);
+	if (!rc)
+		rc = buf_addc(b, '"');
+	return rc;
+}
+
+/* Records a stored (or already stored) object: status and audit entries. */
+static err_t record_ok(struct ingest *in, const char *id, const char *ver, bool same, int64_t seq)
+{
+	err_t rc = ERR_OK;
+
+	/* The status resource's record (§4.3.1), as json_dumps writes it. */
+	if (in->doc_ok.len)
+		rc |= buf_addc(&in->doc_ok, ',');
+	rc |= buf_adds(&in->doc_ok, "{\"id\":");
+	rc |= add_plain_string(&in->doc_ok, id);
+	rc |= buf_adds(&in->doc_ok, ",\"version\":");
+	rc |= add_plain_string(&in->doc_ok, ver);
+	if (same)
+		rc |= buf_adds(&in->doc_ok, ",\"message\":\"already stored; nothing changed\"");
+	rc |= buf_addc(&in->doc_ok, '}');
+	/* The audit's: the row's number lets disclosures name versions by it
+	 * (taxii.c). */
+	if (in->audit_stored.len)
+		rc |= buf_addc(&in->audit_stored, ',');
+	rc |= buf_addc(&in->audit_stored, '[');
+	rc |= add_plain_string(&in->audit_stored, id);
+	rc |= buf_addc(&in->audit_stored, ',');
+	rc |= add_plain_string(&in->audit_stored, ver);
+	if (!same)
+		rc |= buf_addf(&in->audit_stored, ",%lld", (long long)seq);
+	rc |= buf_addc(&in->audit_stored, ']');
+	if (rc)
+		return ERR_NOMEM;
+
+	/* The status resource handed back to the caller. */
+	json_t *d = json_object();
+	if (!d)
+		return ERR_NOMEM;
+	if (json_object_set_new_nocheck(d, "id", json_string_nocheck(id)) ||
+	    json_object_set_new_nocheck(d, "version", json_string_nocheck(ver)) ||
+	    (same &&
+	     json_object_set_new_nocheck(d, "message",
+					 json_string_nocheck("already stored; nothing changed")))) {
+		json_decref(d);
+		return ERR_NOMEM;
+	}
+	return json_array_append_new(in->successes, d) ? ERR_NOMEM : ERR_OK;
+}
+
+/* Checks and stores the object that pr describes (the second pass, in the
+ * transaction). */
+static err_t ingest_one(struct ingest *in, const char *body, const struct stix_span *sp,
+			const struct prep *pr)
+{
+	char why[STIX_MSG_MAX + 64], vbuf[TS_BUFSZ];
+	const char *id = astr(in, pr->id);
+	err_t rc;
+
+	if (pr->vrc)
+		return refuse(in, id, "", astr(in, pr->msg));
+	if (pr->has_version)
+		ingest_format_version(pr->version, vbuf);
 	else
 		vbuf[0] = '\0';
-	if (vrc) {
-		snprintf(why, sizeof(why), "object %zu: %s", i + 1, smsg);
-		return refuse(in, meta.id, vbuf, why);
-	}
 	/* DESIGN.md §3.2: nobody posts in another organisation's name. */
-	json_t *cbr = json_object_get(obj, "created_by_ref");
-	if (cbr &&
-	    (!json_is_string(cbr) || strcmp(json_string_value(cbr), in->who->org_identity))) {
-		json_decref(obj);
+	if (pr->cbr_bad) {
 		snprintf(why, sizeof(why),
 			 "created_by_ref is not the identity of the posting organisation (%s)",
 			 in->who->org_identity);
-		return refuse(in, meta.id, vbuf, why);
+		return refuse(in, id, vbuf, why);
 	}
 	struct obj_put put = {
-		.stix_id = meta.id,
-		.type = meta.type,
-		.spec_version = meta.spec_version[0] ? meta.spec_version : "2.1",
-		.version = meta.version,
-		.has_version = meta.has_version,
+		.stix_id = id,
+		.type = astr(in, pr->type),
+		.spec_version = astr(in, pr->spec),
+		.version = pr->version,
+		.has_version = pr->has_version,
 		.org_id = in->who->org_id,
-		.body = p,
+		.body = body + sp->off,
 		.body_len = sp->len,
 	};
 	bool defines_scope = false;
-	rc = sharing_of(in, obj, &meta, &put, &defines_scope, why, sizeof(why));
-	json_decref(obj);
+	rc = sharing_of(in, pr, &put, &defines_scope, why, sizeof(why));
 	if (rc == ERR_INVALID)
-		return refuse(in, meta.id, vbuf, why);
+		return refuse(in, id, vbuf, why);
 	if (rc)
 		return rc;
 
@@ -340,38 +543,74 @@ static err_t ingest_one(struct ingest *in, const char *body, const struct stix_s
 	case OBJ_PUT_ADDED:
 	case OBJ_PUT_SAME:
 		in->ok++;
-		/* The row's number lets disclosures name versions by it (taxii.c). */
-		json_t *a = res == OBJ_PUT_ADDED
-				    ? json_pack("[s, s, I]", meta.id, vbuf, (json_int_t)seq)
-				    : json_pack("[s, s]", meta.id, vbuf);
-		if (!a || json_array_append_new(in->audit_ok, a))
-			return ERR_NOMEM;
 		if (defines_scope) {
-			rc = store_scope_marking_add(in->c, meta.id, in->who->org_id, put.scope_id);
+			rc = store_scope_marking_add(in->c, id, in->who->org_id, put.scope_id);
 			if (rc)
 				return rc;
 		}
 		/* §5.5: an exact duplicate MUST NOT be an error. */
-		return add_detail(in->successes, meta.id, vbuf,
-				  res == OBJ_PUT_SAME ? "already stored; nothing changed" : NULL);
+		return record_ok(in, id, vbuf, res == OBJ_PUT_SAME, seq);
 	case OBJ_PUT_CONFLICT:
-		return refuse(in, meta.id, vbuf,
+		return refuse(in, id, vbuf,
 			      "another object with this id and version is stored; a change needs "
 			      "a later 'modified'");
 	case OBJ_PUT_NOT_OWNER:
-		return refuse(in, meta.id, vbuf,
+		return refuse(in, id, vbuf,
 			      "this id was first shared by another organisation; only it may add "
 			      "versions (DESIGN.md §3.2)");
 	}
 	return ERR_OK;
 }
 
-/* Whether the span holds a marking-definition (a cheap scan, no parse). */
-static bool is_marking(const char *body, const struct stix_span *sp)
+/* Appends the JSON text of v (compact, keys sorted when sort). */
+static err_t add_dump(struct buf *b, json_t *v, bool sort)
 {
-	char type[32];
-	return stix_scan_member_string(body + sp->off, sp->len, "type", type, sizeof(type)) &&
-	       !strcmp(type, "marking-definition");
+	char *t = json_dumps(v, JSON_COMPACT | (sort ? JSON_SORT_KEYS : 0));
+	if (!t)
+		return ERR_NOMEM;
+	err_t rc = buf_adds(b, t);
+	free(t);
+	return rc;
+}
+
+/*
+ * The status resource's text, as json_dumps(st, JSON_COMPACT) writes it,
+ * built from the records (the successes are most of it).
+ */
+static err_t status_doc(struct ingest *in, const char *uuid, const char *ts, size_t n,
+			struct buf *b)
+{
+	err_t rc = ERR_OK;
+
+	rc |= buf_addf(b,
+		       "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+		       "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
+		       "\"pending_count\":0",
+		       uuid, ts, n, in->ok, in->bad);
+	if (in->ok) {
+		rc |= buf_adds(b, ",\"successes\":[");
+		rc |= buf_add(b, in->doc_ok.data, in->doc_ok.len);
+		rc |= buf_addc(b, ']');
+	}
+	if (in->bad) {
+		rc |= buf_adds(b, ",\"failures\":");
+		rc |= add_dump(b, in->failures, false);
+	}
+	rc |= buf_addc(b, '}');
+	return rc ? ERR_NOMEM : ERR_OK;
+}
+
+/* The audit entry's detail, as audit_write writes it (compact, keys sorted). */
+static err_t audit_detail(struct ingest *in, const char *uuid, struct buf *b)
+{
+	err_t rc = ERR_OK;
+
+	rc |= buf_adds(b, "{\"refused\":");
+	rc |= add_dump(b, in->audit_refused, true);
+	rc |= buf_addf(b, ",\"status\":\"%s\",\"stored\":[", uuid);
+	rc |= buf_add(b, in->audit_stored.data, in->audit_stored.len);
+	rc |= buf_adds(b, "]}");
+	return rc ? ERR_NOMEM : ERR_OK;
 }
 
 err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest_who *who,
@@ -379,34 +618,45 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 		      char *msg, size_t msgsz)
 {
 	struct stix_span *spans = NULL;
-	bool *spans_marking = NULL; /* whether each span holds a marking-definition */
+	struct prep *preps = NULL;
 	size_t n = 0;
 	enum stix_envelope_kind kind;
 	char smsg[STIX_MSG_MAX], vbuf[TS_BUFSZ], uuid[SEC_UUID_LEN + 1];
 	json_t *st = NULL;
-	char *doc = NULL;
+	struct buf doc, detail;
 	int64_t now = app_now(app);
 	struct ingest in = {.app = app, .c = c, .who = who, .col = col, .day = term_day_of(now)};
 	err_t rc;
 
 	*status = NULL;
+	buf_init(&doc, SIZE_MAX / 2);
+	buf_init(&detail, SIZE_MAX / 2);
+	buf_init(&in.arena, SIZE_MAX / 2);
+	buf_init(&in.audit_stored, SIZE_MAX / 2);
+	buf_init(&in.doc_ok, SIZE_MAX / 2);
 	rc = stix_envelope_split(body, len, &app->limits, &spans, &n, &kind, smsg);
 	if (rc) {
 		snprintf(msg, msgsz, "%s", smsg);
 		return rc == ERR_NOMEM ? rc : (rc == ERR_TOOBIG ? ERR_TOOBIG : ERR_UNPROCESSABLE);
 	}
 	in.rules = malloc(sizeof(*in.rules));
-	spans_marking = calloc(n ? n : 1, sizeof(*spans_marking));
+	preps = calloc(n ? n : 1, sizeof(*preps));
 	in.successes = json_array();
 	in.failures = json_array();
-	in.audit_ok = json_array();
 	in.audit_refused = json_array();
 	in.refused_markings = json_object();
-	if (!in.rules || !spans_marking || !in.successes || !in.failures || !in.audit_ok ||
-	    !in.audit_refused || !in.refused_markings) {
+	if (!in.rules || !preps || !in.successes || !in.failures || !in.audit_refused ||
+	    !in.refused_markings) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
+
+	/* Parse and validate before taking the write lock: the other writers
+	 * store meanwhile. */
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = prep_one(&in, body, &spans[i], i, &preps[i]);
+	if (rc)
+		goto out;
 
 	rc = store_tx_begin(c);
 	if (!rc)
@@ -416,14 +666,12 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	if (!rc)
 		rc = store_next_date_added(c, col->id, now, &in.base);
 	/* Scope markings first, so that objects of the same envelope can use them. */
-	for (size_t i = 0; i < n && !rc; i++) {
-		spans_marking[i] = is_marking(body, &spans[i]);
-		if (spans_marking[i])
-			rc = ingest_one(&in, body, &spans[i], i);
-	}
 	for (size_t i = 0; i < n && !rc; i++)
-		if (!spans_marking[i])
-			rc = ingest_one(&in, body, &spans[i], i);
+		if (preps[i].marking)
+			rc = ingest_one(&in, body, &spans[i], &preps[i]);
+	for (size_t i = 0; i < n && !rc; i++)
+		if (!preps[i].marking)
+			rc = ingest_one(&in, body, &spans[i], &preps[i]);
 	if (rc)
 		goto out;
 
@@ -442,19 +690,16 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 		rc = ERR_NOMEM;
 	if (in.bad && json_object_set(st, "failures", in.failures))
 		rc = ERR_NOMEM;
+	if (!rc)
+		rc = status_doc(&in, uuid, vbuf, n, &doc);
 	if (rc)
 		goto out;
-	doc = json_dumps(st, JSON_COMPACT);
-	if (!doc) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
 	struct status_rec rec = {
 		.root_id = who->root_id,
 		.org_id = who->org_id,
 		.request_time = now,
-		.doc = doc,
-		.doc_len = strlen(doc),
+		.doc = buf_cstr(&doc),
+		.doc_len = doc.len,
 	};
 	snprintf(rec.id, sizeof(rec.id), "%s", uuid);
 	int64_t keep = (int64_t)app->cfg.status_retention_hours * 3600 * 1000000;
@@ -462,11 +707,21 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	rc = store_status_purge(c, now);
 	if (!rc)
 		rc = store_status_put(c, &rec, now + keep);
-	/* DESIGN.md §3.8: every accepted or refused write, in the same transaction. */
+	/* DESIGN.md §3.8: every accepted or refused write, in the same
+	 * transaction (what audit_write does, with the detail written here). */
 	if (!rc)
-		rc = audit_write(app, c, "object.post", who->user_id, who->org_id, col->uuid,
-				 json_pack("{s:s, s:O, s:O}", "status", uuid, "stored", in.audit_ok,
-					   "refused", in.audit_refused));
+		rc = audit_detail(&in, uuid, &detail);
+	if (!rc) {
+		struct audit_entry e = {
+			.time = app_now(app),
+			.kind = "object.post",
+			.user_id = who->user_id,
+			.org_id = who->org_id,
+			.object = col->uuid,
+			.detail = buf_cstr(&detail),
+		};
+		rc = store_audit_append(c, &e);
+	}
 out:
 	rc = store_tx_end(c, rc);
 	if (rc) {
@@ -474,13 +729,18 @@ out:
 		st = NULL;
 	}
 	*status = st;
-	free(doc);
+	for (size_t i = 0; preps && i < n; i++)
+		json_decref(preps[i].obj);
+	free(preps);
 	free(spans);
 	free(in.rules);
-	free(spans_marking);
+	buf_release(&doc);
+	buf_release(&detail);
+	buf_release(&in.arena);
+	buf_release(&in.audit_stored);
+	buf_release(&in.doc_ok);
 	json_decref(in.successes);
 	json_decref(in.failures);
-	json_decref(in.audit_ok);
 	json_decref(in.audit_refused);
 	json_decref(in.refused_markings);
 	return rc;

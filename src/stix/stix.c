@@ -460,6 +460,63 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name, j
 	return ERR_INTERNAL;
 }
 
+/* What check_ref accepts, without a message. */
+static bool ref_ok(json_t *v, const char *to)
+{
+	const char *s = json_string_value(v);
+	char t[STIX_TYPE_MAX];
+
+	if (!s || !stix_id_valid(s, NULL))
+		return false;
+	if (!to)
+		return true;
+	id_type(s, t);
+	return type_in(t, to);
+}
+
+/*
+ * Whether check_value would accept v, for the common kinds of value, without
+ * formatting the property's name for a message it will not write; false
+ * sends the value to check_value (which also judges the other kinds).
+ */
+static bool value_ok_fast(json_t *v, enum ptype t, const char *to)
+{
+	int64_t us;
+	size_t i;
+	json_t *x;
+
+	switch (t) {
+	case P_STR: return json_is_string(v);
+	case P_TS: return get_ts(v, &us, NULL);
+	case P_BOOL: return json_is_boolean(v);
+	case P_INT:
+	case P_UINT:
+		return json_is_integer(v) && json_integer_value(v) <= STIX_INT_MAX &&
+		       json_integer_value(v) >= (t == P_UINT ? 0 : -STIX_INT_MAX);
+	case P_FLOAT: return json_is_number(v);
+	case P_REF: return ref_ok(v, to);
+	case P_REFS:
+		if (!json_is_array(v) || json_array_size(v) == 0)
+			return false;
+		json_array_foreach(v, i, x)
+		{
+			if (!ref_ok(x, to))
+				return false;
+		}
+		return true;
+	case P_STRS:
+		if (!json_is_array(v) || json_array_size(v) == 0)
+			return false;
+		json_array_foreach(v, i, x)
+		{
+			if (!json_is_string(x))
+				return false;
+		}
+		return true;
+	default: return false;
+	}
+}
+
 static err_t check_props(struct vctx *c, json_t *o, const struct prop *props, const char *prefix)
 {
 	err_t rc;
@@ -471,6 +528,8 @@ static err_t check_props(struct vctx *c, json_t *o, const struct prop *props, co
 				return fail(c, "missing required property '%s%s'", prefix, p->name);
 			continue;
 		}
+		if (value_ok_fast(v, p->t, p->to))
+			continue;
 		rc = check_value(c, prefix, p->name, v, p->t, p->to);
 		if (rc)
 			return rc;

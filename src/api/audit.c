@@ -137,6 +137,7 @@ err_t audit_event(struct app *app, struct store_conn *c, const char *kind, int64
 	}
 
 	struct audit_queue *q = app->audit_q;
+	store_read_yield(app->store, c);
 	struct audit_wait me = {
 		.e = {.kind = kind,
 		      .user_id = user,

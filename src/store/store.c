@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +50,7 @@ struct store {
 	pthread_mutex_t probe_lock;
 	pthread_t sweeper;
 	bool sweeping, stop;
+	atomic_bool no_keep; /* be->maintain asks for snapshots to be given up */
 	pthread_cond_t stop_cv;
 };
 
@@ -88,15 +90,16 @@ static void *sweep_main(void *arg)
 		if (rc && rc != ETIMEDOUT)
 			break;
 		int64_t now = mono_ns();
+		bool none = atomic_load(&s->no_keep);
 		/* The free connections are nobody's while the pool is locked. */
 		for (unsigned i = 0; i < s->primary.n_free; i++) {
 			struct store_conn *c = s->primary.free_list[i];
-			if (c->in_read && now - c->read_since > SNAPSHOT_MAX_AGE_NS)
+			if (c->in_read && (none || now - c->read_since > SNAPSHOT_MAX_AGE_NS))
 				store_read_end(c);
 		}
 		if (s->maint) {
 			pthread_mutex_unlock(&s->primary.lock);
-			s->be->maintain(s->maint);
+			atomic_store(&s->no_keep, s->be->maintain(s->maint));
 			pthread_mutex_lock(&s->primary.lock);
 		}
 	}
@@ -303,7 +306,7 @@ static bool snapshot_current(struct store *s, struct store_conn *c)
 err_t store_conn_get(struct store *s, struct store_conn **out)
 {
 	struct store_conn *c = pool_get(&s->primary);
-	if (c->in_read && !snapshot_current(s, c))
+	if (c->in_read && (atomic_load(&s->no_keep) || !snapshot_current(s, c)))
 		store_read_end(c);
 	*out = c;
 	return ERR_OK;
@@ -319,6 +322,8 @@ void store_conn_put(struct store *s, struct store_conn *c)
 		c->be->tx_rollback(c);
 		c->in_tx = false;
 	}
+	if (atomic_load(&s->no_keep))
+		store_read_end(c);
 	pool_put(&s->primary, c); /* a read snapshot stays: store_conn_get */
 }
 
@@ -444,6 +449,12 @@ void store_read_begin(struct store_conn *c)
 	/* Without a snapshot the reads still work, one statement at a time. */
 	c->in_read = c->be->read_begin(c, &c->read_gen) == ERR_OK;
 	c->read_since = mono_ns();
+}
+
+void store_read_yield(struct store *s, struct store_conn *c)
+{
+	if (atomic_load(&s->no_keep))
+		store_read_end(c);
 }
 
 void store_read_end(struct store_conn *c)

@@ -254,6 +254,12 @@ void store_conn_put(struct store *s, struct store_conn *c);
  * does nothing. */
 void store_read_begin(struct store_conn *c);
 
+/* Called before c's thread waits for another connection's write: gives c's
+ * read snapshot up when the store needs the readers out of its log (SQLite:
+ * a long WAL, store_sqlite.c sq_maintain), so that the wait cannot hold the
+ * log back. */
+void store_read_yield(struct store *s, struct store_conn *c);
+
 /* Transactions. store_tx_end commits when rc is ERR_OK and rolls back
  * otherwise; it returns the commit's error, or rc. Writes outside a
  * transaction are each their own. Begin takes the write lock at once. */

@@ -45,8 +45,11 @@ struct store_be {
 	err_t (*generation)(struct store_conn *c, int64_t *gen);
 	/* Housekeeping that should not delay a request (SQLite: copying the
 	 * WAL back into the database), run on a connection of its own every
-	 * 100 ms by the store's sweeper thread; NULL: none. */
-	void (*maintain)(struct store_conn *c);
+	 * 100 ms by the store's sweeper thread; NULL: none. Returns true
+	 * while kept snapshots should be given up (SQLite: the WAL has grown
+	 * long, and cannot start over while any reader holds a snapshot in
+	 * it). */
+	bool (*maintain)(struct store_conn *c);
 	err_t (*tx_begin)(struct store_conn *c);
 	err_t (*tx_commit)(struct store_conn *c);
 	void (*tx_rollback)(struct store_conn *c);

@@ -22,9 +22,9 @@ struct app {
 	struct stix_limits limits;
 	struct auth_state *auth;
 	struct metrics *metrics;
-	struct rules_cache *rules; /* agreements.c: the rules of each API root */
+	struct rules_cache *rules;   /* agreements.c: the rules of each API root */
 	struct audit_queue *audit_q; /* audit.c: entries waiting for a group commit */
-	int64_t fixed_now;	   /* test_clock, in microseconds; 0: the wall clock */
+	int64_t fixed_now;	     /* test_clock, in microseconds; 0: the wall clock */
 };
 
 /*

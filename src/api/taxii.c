@@ -839,15 +839,16 @@ static void h_metrics(struct app *app, struct api_resp *resp)
 	if (!rc) {
 		uint64_t batches, entries;
 		audit_queue_counts(app->audit_q, &batches, &entries);
-		rc = buf_addf(&resp->body,
-			      "# HELP renkei_audit_commits_total Transactions that recorded events "
-			      "(disclosures, failed logins), several to one when they come together.\n"
-			      "# TYPE renkei_audit_commits_total counter\n"
-			      "renkei_audit_commits_total %llu\n"
-			      "# HELP renkei_audit_events_total Events recorded in those transactions.\n"
-			      "# TYPE renkei_audit_events_total counter\n"
-			      "renkei_audit_events_total %llu\n",
-			      (unsigned long long)batches, (unsigned long long)entries);
+		rc = buf_addf(
+			&resp->body,
+			"# HELP renkei_audit_commits_total Transactions that recorded events "
+			"(disclosures, failed logins), several to one when they come together.\n"
+			"# TYPE renkei_audit_commits_total counter\n"
+			"renkei_audit_commits_total %llu\n"
+			"# HELP renkei_audit_events_total Events recorded in those transactions.\n"
+			"# TYPE renkei_audit_events_total counter\n"
+			"renkei_audit_events_total %llu\n",
+			(unsigned long long)batches, (unsigned long long)entries);
 	}
 	if (!rc) {
 		store_conn_get(app->store, &c);

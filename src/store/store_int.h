@@ -14,8 +14,8 @@
 struct store_conn {
 	const struct store_be *be;
 	bool in_tx;
-	bool in_read;	   /* inside a read snapshot (store_read_begin) */
-	int64_t read_gen;  /* the data generation the snapshot shows */
+	bool in_read;	    /* inside a read snapshot (store_read_begin) */
+	int64_t read_gen;   /* the data generation the snapshot shows */
 	int64_t read_since; /* when it began (CLOCK_MONOTONIC, ns) */
 };
 

@@ -111,7 +111,7 @@ struct sqlite_conn {
 	struct store_conn base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
-	sqlite3_stmt **shapes;		/* Q__SHAPES lazily prepared object queries */
+	sqlite3_stmt **shapes; /* Q__SHAPES lazily prepared object queries */
 	struct extra_stmt extra[EXTRA_STMTS];
 	size_t n_extra;
 	sqlite3_stmt *share[SS__COUNT]; /* store_sqlite_share.c's statements */

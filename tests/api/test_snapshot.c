@@ -26,10 +26,10 @@
 
 #include "harness.h"
 
-#define TS	RK_COLLS "threat-sharing/"
+#define TS	  RK_COLLS "threat-sharing/"
 #define ROUNDS	  60
 #define N_READERS 4
-#define AUDITOR "snap-auditor"
+#define AUDITOR	  "snap-auditor"
 
 static int setup(void **state)
 {
@@ -72,7 +72,8 @@ static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
 	struct rk_resp r;
-	struct rk_req rq = {.path = TS "objects/?limit=5", .auth = rk_cred(rd->h, rd->user)->bearer};
+	struct rk_req rq = {.path = TS "objects/?limit=5",
+			    .auth = rk_cred(rd->h, rd->user)->bearer};
 	while (!atomic_load(rd->stop)) {
 		if (rk_request(rd->h, &rq, &r) || r.status != 200)
 			rd->bad++;
@@ -90,8 +91,8 @@ static void t_post_then_read_elsewhere(void **state)
 	pthread_t th[N_READERS];
 
 	for (int i = 0; i < N_READERS; i++) {
-		rd[i] = (struct reader){.h = h, .user = i % 2 ? "meti-analyst" : "mod-analyst",
-					.stop = &stop};
+		rd[i] = (struct reader){
+			.h = h, .user = i % 2 ? "meti-analyst" : "mod-analyst", .stop = &stop};
 		assert_int_equal(pthread_create(&th[i], NULL, reader_main, &rd[i]), 0);
 	}
 	int missing = 0;

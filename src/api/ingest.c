@@ -16,62 +16,12 @@
 #include "agreements.h"
 #include "../common/banned.h"
 
-static void put2(char *o, unsigned v)
-{
-	o[0] = (char)('0' + v / 10 % 10);
-	o[1] = (char)('0' + v % 10);
-}
-
-/*
- * ts_format / ts_format_ms without snprintf (a version is formatted for every
- * object posted and every row served): the same text, for the years 0-9999;
- * other years go to timeutil.
- */
 void ingest_format_version(int64_t us, char out[TS_BUFSZ])
 {
-	bool millis = us % 1000 == 0;
-	int64_t s = us / 1000000, u = us % 1000000;
-	if (u < 0) {
-		u += 1000000;
-		s--;
-	}
-	int64_t d = s / 86400, r = s % 86400;
-	if (r < 0) {
-		r += 86400;
-		d--;
-	}
-	int64_t y;
-	unsigned m, day;
-	ts_civil_from_days(d, &y, &m, &day);
-	if (y < 0 || y > 9999) {
-		if (millis)
-			ts_format_ms(us, out);
-		else
-			ts_format(us, out);
-		return;
-	}
-	unsigned secs = (unsigned)r, micro = (unsigned)u;
-	put2(out, (unsigned)(y / 100));
-	put2(out + 2, (unsigned)(y % 100));
-	out[4] = '-';
-	put2(out + 5, m);
-	out[7] = '-';
-	put2(out + 8, day);
-	out[10] = 'T';
-	put2(out + 11, secs / 3600);
-	out[13] = ':';
-	put2(out + 14, secs / 60 % 60);
-	out[16] = ':';
-	put2(out + 17, secs % 60);
-	out[19] = '.';
-	unsigned frac = millis ? micro / 1000 : micro;
-	size_t nd = millis ? 3 : 6;
-	for (size_t i = nd; i > 0; i--) {
-		out[20 + i - 1] = (char)('0' + frac % 10);
-		frac /= 10;
-	}
-	out[20 + nd] = 'Z';
-	out[21 + nd] = '\0';
+	if (us % 1000 == 0)
+		ts_format_ms(us, out);
+	else
+		ts_format(us, out);
 }
 
 /* Appends a status-details record (§4.3.1: id and version required). */

@@ -116,6 +116,17 @@ static void split(int64_t us, int64_t *days, unsigned *secs, unsigned *micro)
 	*micro = (unsigned)u;
 }
 
+static void put2(char *o, unsigned v)
+{
+	o[0] = (char)('0' + v / 10 % 10);
+	o[1] = (char)('0' + v % 10);
+}
+
+/*
+ * Written digit by digit for the years 0-9999 (a version is formatted for
+ * every object posted and every row served; snprintf was a visible part of
+ * both); other years through snprintf, with their sign and width.
+ */
 static void format(int64_t us, char out[TS_BUFSZ], bool millis)
 {
 	int64_t days, y;
@@ -123,12 +134,37 @@ static void format(int64_t us, char out[TS_BUFSZ], bool millis)
 
 	split(us, &days, &secs, &micro);
 	ts_civil_from_days(days, &y, &m, &d);
-	if (millis)
-		snprintf(out, TS_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d,
-			 secs / 3600, secs / 60 % 60, secs % 60, micro / 1000);
-	else
-		snprintf(out, TS_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u.%06uZ", (long long)y, m, d,
-			 secs / 3600, secs / 60 % 60, secs % 60, micro);
+	if (y < 0 || y > 9999) {
+		if (millis)
+			snprintf(out, TS_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+				 (long long)y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
+				 micro / 1000);
+		else
+			snprintf(out, TS_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u.%06uZ",
+				 (long long)y, m, d, secs / 3600, secs / 60 % 60, secs % 60, micro);
+		return;
+	}
+	put2(out, (unsigned)(y / 100));
+	put2(out + 2, (unsigned)(y % 100));
+	out[4] = '-';
+	put2(out + 5, m);
+	out[7] = '-';
+	put2(out + 8, d);
+	out[10] = 'T';
+	put2(out + 11, secs / 3600);
+	out[13] = ':';
+	put2(out + 14, secs / 60 % 60);
+	out[16] = ':';
+	put2(out + 17, secs % 60);
+	out[19] = '.';
+	unsigned frac = millis ? micro / 1000 : micro;
+	size_t nd = millis ? 3 : 6;
+	for (size_t i = nd; i > 0; i--) {
+		out[20 + i - 1] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	out[20 + nd] = 'Z';
+	out[21 + nd] = '\0';
 }
 
 void ts_format(int64_t us, char out[TS_BUFSZ])

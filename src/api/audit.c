@@ -43,6 +43,12 @@ err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64
  *
  * The batches go through a connection of their own: a request's connection
  * keeps its read snapshot (store_read_begin), which a write would end.
+ *
+ * On a back end that keeps no snapshots (PostgreSQL) each event is written
+ * through the request's own connection in a transaction of its own: there
+ * the one connection of the queue serialised whole transactions, round trips
+ * included, that otherwise overlap up to the audit chain's lock (one object
+ * by id: 2,900 -> 1,800 requests/s).
  */
 struct audit_wait {
 	struct audit_entry e;
@@ -57,7 +63,7 @@ struct audit_queue {
 	struct audit_wait *head, **tail;
 	bool writing; /* a leader is writing a batch */
 	struct store *store;
-	struct store_conn *conn; /* the batches' (only the leader uses it) */
+	struct store_conn *conn; /* the batches' (only the leader uses it); NULL: none */
 	uint64_t batches, entries;
 };
 
@@ -67,7 +73,8 @@ err_t audit_queue_new(struct store *store, struct audit_queue **out)
 	if (!q)
 		return ERR_NOMEM;
 	q->store = store;
-	store_conn_get(store, &q->conn);
+	if (store_keeps_snapshots(store))
+		store_conn_get(store, &q->conn);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	q->tail = &q->head;
@@ -145,6 +152,15 @@ err_t audit_event(struct app *app, struct store_conn *c, const char *kind, int64
 		      .object = object ? object : "",
 		      .detail = d},
 	};
+	if (!q->conn) {
+		me.rc = append_all(app, c, &me);
+		pthread_mutex_lock(&q->mu);
+		q->batches++;
+		q->entries++;
+		pthread_mutex_unlock(&q->mu);
+		free(d);
+		return me.rc;
+	}
 	pthread_mutex_lock(&q->mu);
 	*q->tail = &me;
 	q->tail = &me.next;

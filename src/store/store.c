@@ -263,6 +263,11 @@ err_t store_open_standby(struct store *s, const char *dsn, unsigned pool_size)
 	return rc;
 }
 
+bool store_keeps_snapshots(const struct store *s)
+{
+	return s->be->read_begin != NULL;
+}
+
 bool store_has_standby(const struct store *s)
 {
 	return s->standby.n > 0;

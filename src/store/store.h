@@ -260,6 +260,11 @@ void store_read_begin(struct store_conn *c);
  * log back. */
 void store_read_yield(struct store *s, struct store_conn *c);
 
+/* Whether connections keep read snapshots between requests (SQLite): a
+ * write through another connection then costs every reader its page cache,
+ * and writes that change no data are best gathered into few commits. */
+bool store_keeps_snapshots(const struct store *s);
+
 /* Transactions. store_tx_end commits when rc is ERR_OK and rolls back
  * otherwise; it returns the commit's error, or rc. Writes outside a
  * transaction are each their own. Begin takes the write lock at once. */

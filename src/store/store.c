@@ -70,7 +70,6 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Appends text to out[*k], keeping room for the NUL. */
 /*
  * Ends the kept snapshots of idle connections once they are too old, so
  * that a hub with no requests does not hold the WAL back from a writer in
@@ -107,6 +106,7 @@ static void *sweep_main(void *arg)
 	return NULL;
 }
 
+/* Appends text to out[*k], keeping room for the NUL. */
 static void put_text(char *out, size_t n, size_t *k, const char *p, size_t len)
 {
 	while (len-- && *k + 1 < n)

@@ -6,26 +6,40 @@
 
 #include "../common/banned.h"
 
-err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64_t user,
-		  int64_t org, const char *object, json_t *detail)
+/* An entry's detail as text: compact, keys sorted. detail is stolen. */
+static err_t detail_text(json_t *detail, char **out)
 {
 	/* A detail that could not be built (json_pack refuses text that is
 	 * not UTF-8) is an error, never a silent "{}". */
 	if (!detail)
 		return ERR_INVALID;
-	char *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+	*out = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(detail);
-	if (!d)
-		return ERR_NOMEM;
+	return *out ? ERR_OK : ERR_NOMEM;
+}
+
+err_t audit_write_text(struct app *app, struct store_conn *c, const char *kind, int64_t user,
+		       int64_t org, const char *object, const char *detail)
+{
 	struct audit_entry e = {
 		.time = app_now(app),
 		.kind = kind,
 		.user_id = user,
 		.org_id = org,
 		.object = object ? object : "",
-		.detail = d,
+		.detail = detail,
 	};
-	err_t rc = store_audit_append(c, &e);
+	return store_audit_append(c, &e);
+}
+
+err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64_t user,
+		  int64_t org, const char *object, json_t *detail)
+{
+	char *d;
+	err_t rc = detail_text(detail, &d);
+	if (rc)
+		return rc;
+	rc = audit_write_text(app, c, kind, user, org, object, d);
 	free(d);
 	return rc;
 }
@@ -132,12 +146,10 @@ static void write_batch(struct app *app, struct store_conn *c, struct audit_wait
 err_t audit_event(struct app *app, struct store_conn *c, const char *kind, int64_t user,
 		  int64_t org, const char *object, json_t *detail)
 {
-	if (!detail)
-		return ERR_INVALID;
-	char *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(detail);
-	if (!d)
-		return ERR_NOMEM;
+	char *d;
+	err_t rc = detail_text(detail, &d);
+	if (rc)
+		return rc;
 	if (store_in_tx(c)) {
 		free(d);
 		return ERR_INTERNAL; /* the caller's transaction is not ours to share */

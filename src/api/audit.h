@@ -17,6 +17,10 @@
 err_t audit_write(struct app *app, struct store_conn *c, const char *kind, int64_t user,
 		  int64_t org, const char *object, json_t *detail);
 
+/* The same with the detail already written as that text. */
+err_t audit_write_text(struct app *app, struct store_conn *c, const char *kind, int64_t user,
+		       int64_t org, const char *object, const char *detail);
+
 /* The same for an event that changes nothing else (a failed login, a
  * disclosure), outside any transaction of c's: the entry is committed in a
  * transaction shared with the events other threads record at the same

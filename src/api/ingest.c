@@ -14,6 +14,7 @@
 #include "../common/timeutil.h"
 #include "../stix/stix.h"
 #include "agreements.h"
+#include "audit.h"
 #include "../common/banned.h"
 
 void ingest_format_version(int64_t us, char out[TS_BUFSZ])
@@ -658,20 +659,12 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 	if (!rc)
 		rc = store_status_put(c, &rec, now + keep);
 	/* DESIGN.md §3.8: every accepted or refused write, in the same
-	 * transaction (what audit_write does, with the detail written here). */
+	 * transaction. */
 	if (!rc)
 		rc = audit_detail(&in, uuid, &detail);
-	if (!rc) {
-		struct audit_entry e = {
-			.time = app_now(app),
-			.kind = "object.post",
-			.user_id = who->user_id,
-			.org_id = who->org_id,
-			.object = col->uuid,
-			.detail = buf_cstr(&detail),
-		};
-		rc = store_audit_append(c, &e);
-	}
+	if (!rc)
+		rc = audit_write_text(app, c, "object.post", who->user_id, who->org_id, col->uuid,
+				      buf_cstr(&detail));
 out:
 	rc = store_tx_end(c, rc);
 	if (rc) {

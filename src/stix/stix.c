@@ -297,19 +297,28 @@ struct tdef {
 	err_t (*check)(struct vctx *c, json_t *o);
 };
 
-static err_t check_ref(struct vctx *c, const char *what, json_t *v, const char *to)
+/* Whether v is an identifier of one of the types in to (any, when NULL);
+ * t gets its type when it is an identifier. */
+static bool ref_ok(json_t *v, const char *to, char t[STIX_TYPE_MAX])
 {
 	const char *s = json_string_value(v);
-	char t[STIX_TYPE_MAX], words[160];
 
 	if (!s || !stix_id_valid(s, NULL))
-		return fail(c, "%s must be an identifier (type--UUID)", what);
+		return false;
 	id_type(s, t);
-	if (to && !type_in(t, to)) {
-		alts_words(to, words, sizeof(words));
-		return fail(c, "%s must refer to %s, not %s", what, words, t);
-	}
-	return ERR_OK;
+	return !to || type_in(t, to);
+}
+
+static err_t check_ref(struct vctx *c, const char *what, json_t *v, const char *to)
+{
+	char t[STIX_TYPE_MAX] = "", words[160];
+
+	if (ref_ok(v, to, t))
+		return ERR_OK;
+	if (!t[0])
+		return fail(c, "%s must be an identifier (type--UUID)", what);
+	alts_words(to, words, sizeof(words));
+	return fail(c, "%s must refer to %s, not %s", what, words, t);
 }
 
 static bool get_ts(json_t *v, int64_t *us, int *frac)
@@ -339,48 +348,56 @@ static err_t check_dict_keys(struct vctx *c, const char *what, json_t *v, size_t
 static err_t check_value(struct vctx *c, const char *prefix, const char *name, json_t *v,
 			 enum ptype t, const char *to)
 {
-	char what[160];
+	char what[160], tt[STIX_TYPE_MAX];
 	int64_t us;
 	size_t i;
 	json_t *x;
 	err_t rc;
 
-	snprintf(what, sizeof(what), "'%s%s'", prefix, name);
+	/* The property's name is formatted only for a message: this runs for
+	 * every property of every object posted. */
 	switch (t) {
 	case P_STR:
 		if (!json_is_string(v))
-			return fail(c, "%s must be a string", what);
+			return fail(c, "'%s%s' must be a string", prefix, name);
 		return ERR_OK;
 	case P_TS:
 		if (!get_ts(v, &us, NULL))
 			return fail(c,
-				    "%s must be an RFC 3339 UTC timestamp "
+				    "'%s%s' must be an RFC 3339 UTC timestamp "
 				    "(YYYY-MM-DDTHH:MM:SS[.s+]Z)",
-				    what);
+				    prefix, name);
 		return ERR_OK;
 	case P_BOOL:
 		if (!json_is_boolean(v))
-			return fail(c, "%s must be true or false", what);
+			return fail(c, "'%s%s' must be true or false", prefix, name);
 		return ERR_OK;
 	case P_INT:
 	case P_UINT:
 		if (!json_is_integer(v))
-			return fail(c, "%s must be an integer", what);
+			return fail(c, "'%s%s' must be an integer", prefix, name);
 		if (json_integer_value(v) > STIX_INT_MAX || json_integer_value(v) < -STIX_INT_MAX)
-			return fail(c, "%s is outside the STIX integer range", what);
+			return fail(c, "'%s%s' is outside the STIX integer range", prefix, name);
 		if (t == P_UINT && json_integer_value(v) < 0)
-			return fail(c, "%s must not be negative", what);
+			return fail(c, "'%s%s' must not be negative", prefix, name);
 		return ERR_OK;
 	case P_FLOAT:
 		if (!json_is_number(v))
-			return fail(c, "%s must be a number", what);
+			return fail(c, "'%s%s' must be a number", prefix, name);
 		return ERR_OK;
-	case P_REF: return check_ref(c, what, v, to);
+	case P_REF:
+		if (ref_ok(v, to, tt))
+			return ERR_OK;
+		snprintf(what, sizeof(what), "'%s%s'", prefix, name);
+		return check_ref(c, what, v, to);
 	case P_REFS:
 		if (!json_is_array(v) || json_array_size(v) == 0)
-			return fail(c, "%s must be a non-empty list of identifiers", what);
+			return fail(c, "'%s%s' must be a non-empty list of identifiers", prefix,
+				    name);
 		json_array_foreach(v, i, x)
 		{
+			if (ref_ok(x, to, tt))
+				continue;
 			snprintf(what, sizeof(what), "'%s%s[%zu]'", prefix, name, i);
 			rc = check_ref(c, what, x, to);
 			if (rc)
@@ -389,7 +406,7 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name, j
 		return ERR_OK;
 	case P_STRS:
 		if (!json_is_array(v) || json_array_size(v) == 0)
-			return fail(c, "%s must be a non-empty list of strings", what);
+			return fail(c, "'%s%s' must be a non-empty list of strings", prefix, name);
 		json_array_foreach(v, i, x)
 		{
 			if (!json_is_string(x))
@@ -397,6 +414,7 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name, j
 		}
 		return ERR_OK;
 	case P_DICT:
+		snprintf(what, sizeof(what), "'%s%s'", prefix, name);
 		if (!json_is_object(v) || json_object_size(v) == 0)
 			return fail(c, "%s must be a non-empty dictionary", what);
 		return check_dict_keys(c, what, v, 1);
@@ -404,6 +422,7 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name, j
 		const char *k;
 		char key[72];
 
+		snprintf(what, sizeof(what), "'%s%s'", prefix, name);
 		if (!json_is_object(v) || json_object_size(v) == 0)
 			return fail(c, "%s must be a non-empty dictionary of hashes", what);
 		rc = check_dict_keys(c, what, v, 3);
@@ -420,7 +439,8 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name, j
 	}
 	case P_KCP:
 		if (!json_is_array(v) || json_array_size(v) == 0)
-			return fail(c, "%s must be a non-empty list of kill chain phases", what);
+			return fail(c, "'%s%s' must be a non-empty list of kill chain phases",
+				    prefix, name);
 		json_array_foreach(v, i, x)
 		{
 			if (!json_is_object(x) ||
@@ -441,15 +461,16 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name, j
 		size_t n = json_string_length(v);
 
 		if (!s || n % 2 != 0)
-			return fail(c, "%s must be an even number of hex digits", what);
+			return fail(c, "'%s%s' must be an even number of hex digits", prefix, name);
 		for (i = 0; i < n; i++)
 			if (!is_hex(s[i]))
-				return fail(c, "%s must be an even number of hex digits", what);
+				return fail(c, "'%s%s' must be an even number of hex digits",
+					    prefix, name);
 		return ERR_OK;
 	}
 	case P_OBJS:
 		if (!json_is_array(v) || json_array_size(v) == 0)
-			return fail(c, "%s must be a non-empty list of objects", what);
+			return fail(c, "'%s%s' must be a non-empty list of objects", prefix, name);
 		json_array_foreach(v, i, x)
 		{
 			if (!json_is_object(x))
@@ -458,63 +479,6 @@ static err_t check_value(struct vctx *c, const char *prefix, const char *name, j
 		return ERR_OK;
 	}
 	return ERR_INTERNAL;
-}
-
-/* What check_ref accepts, without a message. */
-static bool ref_ok(json_t *v, const char *to)
-{
-	const char *s = json_string_value(v);
-	char t[STIX_TYPE_MAX];
-
-	if (!s || !stix_id_valid(s, NULL))
-		return false;
-	if (!to)
-		return true;
-	id_type(s, t);
-	return type_in(t, to);
-}
-
-/*
- * Whether check_value would accept v, for the common kinds of value, without
- * formatting the property's name for a message it will not write; false
- * sends the value to check_value (which also judges the other kinds).
- */
-static bool value_ok_fast(json_t *v, enum ptype t, const char *to)
-{
-	int64_t us;
-	size_t i;
-	json_t *x;
-
-	switch (t) {
-	case P_STR: return json_is_string(v);
-	case P_TS: return get_ts(v, &us, NULL);
-	case P_BOOL: return json_is_boolean(v);
-	case P_INT:
-	case P_UINT:
-		return json_is_integer(v) && json_integer_value(v) <= STIX_INT_MAX &&
-		       json_integer_value(v) >= (t == P_UINT ? 0 : -STIX_INT_MAX);
-	case P_FLOAT: return json_is_number(v);
-	case P_REF: return ref_ok(v, to);
-	case P_REFS:
-		if (!json_is_array(v) || json_array_size(v) == 0)
-			return false;
-		json_array_foreach(v, i, x)
-		{
-			if (!ref_ok(x, to))
-				return false;
-		}
-		return true;
-	case P_STRS:
-		if (!json_is_array(v) || json_array_size(v) == 0)
-			return false;
-		json_array_foreach(v, i, x)
-		{
-			if (!json_is_string(x))
-				return false;
-		}
-		return true;
-	default: return false;
-	}
 }
 
 static err_t check_props(struct vctx *c, json_t *o, const struct prop *props, const char *prefix)
@@ -528,8 +492,6 @@ static err_t check_props(struct vctx *c, json_t *o, const struct prop *props, co
 				return fail(c, "missing required property '%s%s'", prefix, p->name);
 			continue;
 		}
-		if (value_ok_fast(v, p->t, p->to))
-			continue;
 		rc = check_value(c, prefix, p->name, v, p->t, p->to);
 		if (rc)
 			return rc;

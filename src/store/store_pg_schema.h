@@ -9,6 +9,14 @@
 #ifndef RENKEI_STORE_PG_SCHEMA_H
 #define RENKEI_STORE_PG_SCHEMA_H
 
+/* is_last and is_first as they are (migration 4, and after a delete). */
+#define PG_EDGES_SET                                                                               \
+	"is_last = (NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "                \
+	"objects.collection_id AND o2.stix_id = objects.stix_id AND o2.version > "                 \
+	"objects.version))::int, is_first = (NOT EXISTS (SELECT 1 FROM objects o2 WHERE "          \
+	"o2.collection_id = objects.collection_id AND o2.stix_id = objects.stix_id AND "           \
+	"o2.version < objects.version))::int"
+
 static const char *const pg_migrations[] = {
 	/* 1: the foundation */
 	"CREATE TABLE orgs("
@@ -175,6 +183,11 @@ static const char *const pg_migrations[] = {
 	 * number means one schema on both back ends. */
 	"CREATE TABLE data_generation(n bigint NOT NULL);"
 	"INSERT INTO data_generation VALUES(0);",
+	/* 4: whether a version is known to be its id's last (first) in its
+	 * collection, as in store_sqlite.c. */
+	"ALTER TABLE objects ADD COLUMN is_last integer NOT NULL DEFAULT 0, "
+	"ADD COLUMN is_first integer NOT NULL DEFAULT 0;"
+	"UPDATE objects SET " PG_EDGES_SET ";",
 };
 #define PG_N_MIGRATIONS (sizeof(pg_migrations) / sizeof(pg_migrations[0]))
 

@@ -69,6 +69,14 @@ static const char *const migrations[] = {
 	" can_read INTEGER NOT NULL,"
 	" can_write INTEGER NOT NULL,"
 	" PRIMARY KEY(collection_id, org_id)) WITHOUT ROWID;"
+/* is_last and is_first as they are (migration 4, and after a delete). */
+#define EDGES_SET                                                                                  \
+	"is_last = NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "                 \
+	"objects.collection_id AND o2.stix_id = objects.stix_id AND o2.version > "                 \
+	"objects.version), is_first = NOT EXISTS (SELECT 1 FROM objects o2 WHERE "                 \
+	"o2.collection_id = objects.collection_id AND o2.stix_id = objects.stix_id AND "           \
+	"o2.version < objects.version)"
+
 	/* seq orders insertion; (date_added, seq) is the page order. scope_id,
 	 * tlp and org_id are the visibility index of DESIGN.md §3.1. */
 	"CREATE TABLE objects("
@@ -190,6 +198,13 @@ static const char *const migrations[] = {
 	 * (store.c, SNAPSHOT_MAX_AGE_NS). */
 	"CREATE TABLE data_generation(n INTEGER NOT NULL);"
 	"INSERT INTO data_generation VALUES(0);",
+	/* 4: whether a version is known to be its id's last (first) in its
+	 * collection: 1 when no later (earlier) version is stored, 0 when one
+	 * may be. The object query then looks among the id's versions only
+	 * for rows at 0 (store.c, edge_version_sql). */
+	"ALTER TABLE objects ADD COLUMN is_last INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE objects ADD COLUMN is_first INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE objects SET " EDGES_SET ";",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -249,9 +264,20 @@ static const char *const stmt_sql[S__COUNT] = {
 			       "AND version = ?3",
 	[S_OBJ_BODY_ANY] = "SELECT version FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
 			   "AND body = ?3 AND org_id = ?4 LIMIT 1",
-	[S_OBJ_INSERT] = "INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
-			 "date_added, org_id, scope_id, tlp, category, body) "
-			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[S_OBJ_INSERT] =
+		"INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
+		"date_added, org_id, scope_id, tlp, category, body, is_last, is_first) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NOT EXISTS (SELECT 1 "
+		"FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND version > ?5), "
+		"NOT EXISTS (SELECT 1 FROM objects WHERE collection_id = ?1 AND stix_id = "
+		"?2 AND version < ?5))",
+	/* A new version ?3 is no longer last (first) for those before (after) it. */
+	[S_OBJ_EDGES_FIX] = "UPDATE objects SET is_last = CASE WHEN version < ?3 THEN 0 ELSE "
+			    "is_last END, is_first = CASE WHEN version > ?3 THEN 0 ELSE is_first "
+			    "END WHERE collection_id = ?1 AND stix_id = ?2 AND ((version < ?3 AND "
+			    "is_last = 1) OR (version > ?3 AND is_first = 1))",
+	[S_OBJ_EDGES_REFRESH] =
+		"UPDATE objects SET " EDGES_SET " WHERE collection_id = ?1 AND stix_id = ?2",
 	[S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects WHERE collection_id = ?1",
 	[S_VISIBLE_SCOPES] =
 		"SELECT scope_id, max(principal = ?4) FROM scope_members WHERE principal "
@@ -1119,11 +1145,15 @@ owned:
 	rc = exec_done(c, s, "object insert");
 	if (rc == ERR_EXISTS) /* the unique (collection, id, version) index */
 		rc = ERR_STORE;
-	if (!rc) {
-		*res = OBJ_PUT_ADDED;
-		*seq_out = sqlite3_last_insert_rowid(c->db);
-	}
-	return rc;
+	if (rc)
+		return rc;
+	*res = OBJ_PUT_ADDED;
+	*seq_out = sqlite3_last_insert_rowid(c->db);
+	s = stmt(c, S_OBJ_EDGES_FIX);
+	sqlite3_bind_int64(s, 1, collection_id);
+	bind_text(s, 2, o->stix_id);
+	sqlite3_bind_int64(s, 3, version);
+	return exec_done(c, s, "object edges");
 }
 
 /*
@@ -1564,7 +1594,13 @@ static err_t sq_object_delete(struct store_conn *base, const struct obj_query *q
 	if (rc)
 		return rc;
 	*n = (size_t)sqlite3_changes(c->db);
-	return ERR_OK;
+	if (!*n)
+		return ERR_OK;
+	/* The versions left may be last or first now. */
+	s = stmt(c, S_OBJ_EDGES_REFRESH);
+	sqlite3_bind_int64(s, 1, q->collection_id);
+	bind_text(s, 2, q->stix_id);
+	return exec_done(c, s, "object edges");
 }
 
 static err_t sq_object_count(struct store_conn *base, int64_t *n)

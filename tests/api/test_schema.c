@@ -3,9 +3,9 @@
  * harness uses (SQLite, or PostgreSQL with $RENKEI_TEST_PG):
  *
  * - a fresh hub is at the newest version;
- * - a hub two versions behind (migrations 2 and 3 taken back by hand) is
- *   upgraded when a node starts, which says so in its log, and keeps its
- *   data;
+ * - a hub three versions behind (migrations 2, 3 and 4 taken back by hand)
+ *   is upgraded when a node starts, which says so in its log, and keeps its
+ *   data; migration 4 marks each stored version last or first as it is;
  * - a hub whose schema is newer than this renkei is refused, with the
  *   reason, and left untouched.
  */
@@ -22,7 +22,7 @@
 #include "harness.h"
 
 #define TS	    RK_COLLS "threat-sharing/"
-#define NEWEST	    3 /* the number of migrations of this renkei */
+#define NEWEST	    4 /* the number of migrations of this renkei */
 #define GRANT_INDEX "object_grants_principal"
 
 static int setup(void **state)
@@ -62,6 +62,16 @@ static bool generation_exists(struct rk_hub *h)
 	return yes;
 }
 
+/* The number printed by one query, or -1. */
+static long sql_number(struct rk_hub *h, const char *sql)
+{
+	char *out = NULL;
+	int rc = rk_sql(h, &out, sql);
+	long v = rc == 0 && out && *out ? strtol(out, NULL, 10) : -1;
+	free(out);
+	return v;
+}
+
 /* Whether the index of migration 2 is there. */
 static bool grant_index_exists(struct rk_hub *h)
 {
@@ -91,20 +101,31 @@ static void t_upgrade_on_start(void **state)
 	struct rk_resp r;
 	char id[RK_ID_MAX];
 
-	/* Something stored before the upgrade. */
+	/* Something stored before the upgrade: three versions of one id. */
 	assert_int_equal(rk_serve_start(h, NULL), 0);
-	char *ind = rk_indicator("2026-01-01T00:00:00.000Z", id);
-	char *env = rk_envelope(&ind, 1);
-	assert_int_equal(rk_post(h, &r, "ipa-analyst", env, TS "objects/"), 0);
-	assert_int_equal(r.status, 202);
-	rk_resp_release(&r);
-	free(env);
-	free(ind);
+	static const char *const mods[3] = {"2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z",
+					    "2026-03-01T00:00:00.000Z"};
+	char *ind = rk_indicator(mods[0], id);
+	for (int i = 0; i < 3; i++) {
+		char *v = i ? rk_stix(&(struct rk_obj){.id = id,
+						       .created = mods[0],
+						       .modified = mods[i]},
+				      NULL)
+			    : ind;
+		char *env = rk_envelope(&v, 1);
+		assert_int_equal(rk_post(h, &r, "ipa-analyst", env, TS "objects/"), 0);
+		assert_int_equal(r.status, 202);
+		rk_resp_release(&r);
+		free(env);
+		free(v);
+	}
 	assert_int_equal(rk_serve_stop(h), 0);
 
 	/* Back to version 1, as an older renkei left it. */
 	assert_int_equal(rk_sql(h, NULL,
 				"DROP INDEX " GRANT_INDEX "; DROP TABLE data_generation; "
+				"ALTER TABLE objects DROP COLUMN is_last; "
+				"ALTER TABLE objects DROP COLUMN is_first; "
 				"DELETE FROM schema_version WHERE version >= 2;"),
 			 0);
 	assert_int_equal(schema_version(h), 1);
@@ -113,17 +134,44 @@ static void t_upgrade_on_start(void **state)
 
 	int before = rk_log_count(h, "upgraded the schema to version 2");
 	int before3 = rk_log_count(h, "upgraded the schema to version 3");
+	int before4 = rk_log_count(h, "upgraded the schema to version 4");
 	assert_int_equal(rk_serve_start(h, NULL), 0);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 2"), before + 1);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 3"), before3 + 1);
+	assert_int_equal(rk_log_count(h, "upgraded the schema to version 4"), before4 + 1);
 	assert_int_equal(schema_version(h), NEWEST);
 	assert_true(grant_index_exists(h));
 	assert_true(generation_exists(h));
 
-	/* The object is still there and served. */
+	/* Migration 4 marked the newest version last and the oldest first,
+	 * and no other. */
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM objects WHERE stix_id = '%s' AND is_last = 1 AND version = "
+		 "(SELECT max(version) FROM objects WHERE stix_id = '%s');",
+		 id, id);
+	assert_int_equal(sql_number(h, sql), 1);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM objects WHERE stix_id = '%s' AND is_first = 1 AND version "
+		 "= (SELECT min(version) FROM objects WHERE stix_id = '%s');",
+		 id, id);
+	assert_int_equal(sql_number(h, sql), 1);
+	snprintf(sql, sizeof(sql),
+		 "SELECT sum(is_last) + sum(is_first) FROM objects WHERE stix_id = '%s';", id);
+	assert_int_equal(sql_number(h, sql), 2);
+
+	/* The object is still there and served: the last version by default,
+	 * the first on request. */
 	assert_int_equal(rk_get(h, &r, "ipa-analyst", TS "objects/%s/", id), 0);
 	json_t *doc = rk_assert_ok(&r);
 	assert_int_equal(json_array_size(json_object_get(doc, "objects")), 1);
+	assert_non_null(strstr(r.body, mods[2]));
+	rk_resp_release(&r);
+	assert_int_equal(rk_get(h, &r, "ipa-analyst", TS "objects/%s/?match[version]=first", id),
+			 0);
+	doc = rk_assert_ok(&r);
+	assert_int_equal(json_array_size(json_object_get(doc, "objects")), 1);
+	assert_non_null(strstr(r.body, "\"modified\":\"2026-01-01T00:00:00.000Z\""));
 	rk_resp_release(&r);
 
 	/* A second start finds nothing to do. */

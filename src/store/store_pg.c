@@ -224,7 +224,6 @@ enum pg_stmt_id {
 	P_OBJ_BODY_ANY,
 	P_OBJ_INSERT,
 	P_OBJ_CLAIM_INSERT,
-	P_OBJ_EDGES_REFRESH,
 	P_COLL_LOCK,
 	P_OBJ_MAX_ADDED,
 	P_VISIBLE_SCOPES,
@@ -290,34 +289,23 @@ static const char *const stmt_sql[P__COUNT] = {
 			       "$2 AND version = $3",
 	[P_OBJ_BODY_ANY] = "SELECT version FROM objects WHERE collection_id = $1 AND stix_id = $2 "
 			   "AND body = $3 AND org_id = $4 LIMIT 1",
-/*
- * A version's is_last (is_first) says no later (earlier) version is
- * stored (store_sqlite.c, migration 4); once one is inserted, those
- * before (after) it are no longer last (first). Puts into a collection
- * hold its lock (pg_next_date_added), so each sees the others' rows.
- */
+/* A version's is_last (is_first): no later (earlier) version is stored
+ * (migration 4; its triggers clear the other versions' flags). Puts into a
+ * collection hold its lock (pg_next_date_added), so each sees the others'
+ * rows. */
 #define PG_INSERT_VERSION                                                                          \
-	"ins AS (INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "        \
-	"date_added, org_id, scope_id, tlp, category, body, is_last, is_first) "                   \
+	"INSERT INTO objects(collection_id, stix_id, type, spec_version, version, date_added, "    \
+	"org_id, scope_id, tlp, category, body, is_last, is_first) "                               \
 	"SELECT $1::bigint, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $7::bigint, "    \
 	"$8::bigint, $9::int, $10::int, $11::text, (NOT EXISTS (SELECT 1 FROM objects WHERE "      \
 	"collection_id = $1 AND stix_id = $2 AND version > $5))::int, (NOT EXISTS (SELECT 1 "      \
 	"FROM objects WHERE collection_id = $1 AND stix_id = $2 AND version < $5))::int"
-#define PG_INSERT_FIX                                                                              \
-	" ON CONFLICT DO NOTHING RETURNING seq), "                                                 \
-	"fix AS (UPDATE objects SET is_last = CASE WHEN version < $5 THEN 0 ELSE is_last END, "    \
-	"is_first = CASE WHEN version > $5 THEN 0 ELSE is_first END WHERE collection_id = $1 "     \
-	"AND stix_id = $2 AND EXISTS (SELECT 1 FROM ins) AND ((version < $5 AND is_last = 1) "     \
-	"OR (version > $5 AND is_first = 1))) "                                                    \
-	"SELECT seq FROM ins"
-	[P_OBJ_INSERT] = "WITH " PG_INSERT_VERSION PG_INSERT_FIX,
+	[P_OBJ_INSERT] = PG_INSERT_VERSION " ON CONFLICT DO NOTHING RETURNING seq",
 	/* A new id: claim it and store the version in one round trip. */
 	[P_OBJ_CLAIM_INSERT] =
 		"WITH claim AS (INSERT INTO object_owners(stix_id, org_id) "
-		"VALUES($2, $7) ON CONFLICT(stix_id) DO NOTHING RETURNING 1), " PG_INSERT_VERSION
-		" FROM claim" PG_INSERT_FIX,
-	[P_OBJ_EDGES_REFRESH] =
-		"UPDATE objects SET " PG_EDGES_SET " WHERE collection_id = $1 AND stix_id = $2",
+		"VALUES($2, $7) ON CONFLICT(stix_id) DO NOTHING RETURNING 1) " PG_INSERT_VERSION
+		" FROM claim ON CONFLICT DO NOTHING RETURNING seq",
 	[P_COLL_LOCK] = "SELECT pg_advisory_xact_lock(7266294, $1::int)",
 	[P_OBJ_MAX_ADDED] = "SELECT coalesce(max(date_added), 0) FROM objects WHERE "
 			    "collection_id = $1",
@@ -1495,8 +1483,8 @@ static err_t pg_object_delete(struct store_conn *base, const struct obj_query *q
 	*n = 0;
 	if (!q->stix_id)
 		return ERR_INTERNAL;
-	/* The collection's lock, as puts hold it: the versions left are
-	 * marked last and first knowing every version stored. */
+	/* The collection's lock, as puts hold it: the delete trigger marks
+	 * the versions left last and first knowing every version stored. */
 	struct pg_params p = {0};
 	pp_int(&p, q->collection_id);
 	err_t rc = exec(c, P_COLL_LOCK, &p, "collection lock", NULL);
@@ -1507,10 +1495,7 @@ static err_t pg_object_delete(struct store_conn *base, const struct obj_query *q
 	const char *t = PQcmdTuples(r);
 	*n = *t ? (size_t)strtoull(t, NULL, 10) : 0;
 	PQclear(r);
-	if (!*n)
-		return ERR_OK;
-	pp_text(&p, q->stix_id);
-	return exec(c, P_OBJ_EDGES_REFRESH, &p, "object edges", NULL);
+	return ERR_OK;
 }
 
 static err_t pg_object_count(struct store_conn *base, int64_t *n)

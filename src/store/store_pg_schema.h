@@ -9,7 +9,7 @@
 #ifndef RENKEI_STORE_PG_SCHEMA_H
 #define RENKEI_STORE_PG_SCHEMA_H
 
-/* is_last and is_first as they are (migration 4, and after a delete). */
+/* is_last and is_first as they are (migration 4, and the delete trigger). */
 #define PG_EDGES_SET                                                                               \
 	"is_last = (NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "                \
 	"objects.collection_id AND o2.stix_id = objects.stix_id AND o2.version > "                 \
@@ -184,10 +184,23 @@ static const char *const pg_migrations[] = {
 	"CREATE TABLE data_generation(n bigint NOT NULL);"
 	"INSERT INTO data_generation VALUES(0);",
 	/* 4: whether a version is known to be its id's last (first) in its
-	 * collection, as in store_sqlite.c. */
+	 * collection, kept by triggers, as in store_sqlite.c. */
 	"ALTER TABLE objects ADD COLUMN is_last integer NOT NULL DEFAULT 0, "
 	"ADD COLUMN is_first integer NOT NULL DEFAULT 0;"
-	"UPDATE objects SET " PG_EDGES_SET ";",
+	"UPDATE objects SET " PG_EDGES_SET ";"
+	"CREATE FUNCTION objects_edges_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+	"UPDATE objects SET is_last = CASE WHEN version < NEW.version THEN 0 ELSE is_last END, "
+	"is_first = CASE WHEN version > NEW.version THEN 0 ELSE is_first END WHERE "
+	"collection_id = NEW.collection_id AND stix_id = NEW.stix_id AND ((version < "
+	"NEW.version AND is_last = 1) OR (version > NEW.version AND is_first = 1)); "
+	"RETURN NULL; END $$;"
+	"CREATE TRIGGER objects_edges_insert AFTER INSERT ON objects FOR EACH ROW "
+	"WHEN (NEW.is_last = 0 OR NEW.is_first = 0) EXECUTE FUNCTION objects_edges_insert();"
+	"CREATE FUNCTION objects_edges_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+	"UPDATE objects SET " PG_EDGES_SET " WHERE collection_id = OLD.collection_id AND "
+	"stix_id = OLD.stix_id; RETURN NULL; END $$;"
+	"CREATE TRIGGER objects_edges_delete AFTER DELETE ON objects FOR EACH ROW "
+	"EXECUTE FUNCTION objects_edges_delete();",
 };
 #define PG_N_MIGRATIONS (sizeof(pg_migrations) / sizeof(pg_migrations[0]))
 

@@ -69,7 +69,7 @@ static const char *const migrations[] = {
 	" can_read INTEGER NOT NULL,"
 	" can_write INTEGER NOT NULL,"
 	" PRIMARY KEY(collection_id, org_id)) WITHOUT ROWID;"
-/* is_last and is_first as they are (migration 4, and after a delete). */
+/* is_last and is_first as they are (migration 4, and the delete trigger). */
 #define EDGES_SET                                                                                  \
 	"is_last = NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "                 \
 	"objects.collection_id AND o2.stix_id = objects.stix_id AND o2.version > "                 \
@@ -204,7 +204,21 @@ static const char *const migrations[] = {
 	 * for rows at 0 (store.c, edge_version_sql). */
 	"ALTER TABLE objects ADD COLUMN is_last INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE objects ADD COLUMN is_first INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE objects SET " EDGES_SET ";",
+	"UPDATE objects SET " EDGES_SET ";"
+	/* Kept by the database, whoever writes (a node not yet upgraded
+	 * leaves its own rows at 0, which is safe): a new version is no
+	 * longer last (first) for those before (after) it - unless it is
+	 * both, and so the only one; after a delete, the versions left are
+	 * looked at again. */
+	"CREATE TRIGGER objects_edges_insert AFTER INSERT ON objects "
+	"WHEN NEW.is_last = 0 OR NEW.is_first = 0 BEGIN "
+	"UPDATE objects SET is_last = CASE WHEN version < NEW.version THEN 0 ELSE is_last END, "
+	"is_first = CASE WHEN version > NEW.version THEN 0 ELSE is_first END WHERE "
+	"collection_id = NEW.collection_id AND stix_id = NEW.stix_id AND ((version < "
+	"NEW.version AND is_last = 1) OR (version > NEW.version AND is_first = 1)); END;"
+	"CREATE TRIGGER objects_edges_delete AFTER DELETE ON objects BEGIN "
+	"UPDATE objects SET " EDGES_SET " WHERE collection_id = OLD.collection_id AND "
+	"stix_id = OLD.stix_id; END;",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -271,13 +285,6 @@ static const char *const stmt_sql[S__COUNT] = {
 		"FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND version > ?5), "
 		"NOT EXISTS (SELECT 1 FROM objects WHERE collection_id = ?1 AND stix_id = "
 		"?2 AND version < ?5))",
-	/* A new version ?3 is no longer last (first) for those before (after) it. */
-	[S_OBJ_EDGES_FIX] = "UPDATE objects SET is_last = CASE WHEN version < ?3 THEN 0 ELSE "
-			    "is_last END, is_first = CASE WHEN version > ?3 THEN 0 ELSE is_first "
-			    "END WHERE collection_id = ?1 AND stix_id = ?2 AND ((version < ?3 AND "
-			    "is_last = 1) OR (version > ?3 AND is_first = 1))",
-	[S_OBJ_EDGES_REFRESH] =
-		"UPDATE objects SET " EDGES_SET " WHERE collection_id = ?1 AND stix_id = ?2",
 	[S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects WHERE collection_id = ?1",
 	[S_VISIBLE_SCOPES] =
 		"SELECT scope_id, max(principal = ?4) FROM scope_members WHERE principal "
@@ -1149,11 +1156,7 @@ owned:
 		return rc;
 	*res = OBJ_PUT_ADDED;
 	*seq_out = sqlite3_last_insert_rowid(c->db);
-	s = stmt(c, S_OBJ_EDGES_FIX);
-	sqlite3_bind_int64(s, 1, collection_id);
-	bind_text(s, 2, o->stix_id);
-	sqlite3_bind_int64(s, 3, version);
-	return exec_done(c, s, "object edges");
+	return ERR_OK;
 }
 
 /*
@@ -1594,13 +1597,7 @@ static err_t sq_object_delete(struct store_conn *base, const struct obj_query *q
 	if (rc)
 		return rc;
 	*n = (size_t)sqlite3_changes(c->db);
-	if (!*n)
-		return ERR_OK;
-	/* The versions left may be last or first now. */
-	s = stmt(c, S_OBJ_EDGES_REFRESH);
-	sqlite3_bind_int64(s, 1, q->collection_id);
-	bind_text(s, 2, q->stix_id);
-	return exec_done(c, s, "object edges");
+	return ERR_OK;
 }
 
 static err_t sq_object_count(struct store_conn *base, int64_t *n)

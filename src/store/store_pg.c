@@ -242,6 +242,18 @@ enum pg_stmt_id {
 #define TOKEN_COLS "id, user_id, label, prefix, created, expires, revoked"
 #define COLL_COLS  "id, root_id, uuid, title, description, coalesce(alias, '')"
 
+/* A version's is_last (is_first): no later (earlier) version is stored
+ * (migration 4; its triggers clear the other versions' flags). Puts into a
+ * collection hold its lock (pg_next_date_added), so each sees the others'
+ * rows. */
+#define PG_INSERT_VERSION                                                                          \
+	"INSERT INTO objects(collection_id, stix_id, type, spec_version, version, date_added, "    \
+	"org_id, scope_id, tlp, category, body, is_last, is_first) "                               \
+	"SELECT $1::bigint, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $7::bigint, "    \
+	"$8::bigint, $9::int, $10::int, $11::text, (NOT EXISTS (SELECT 1 FROM objects WHERE "      \
+	"collection_id = $1 AND stix_id = $2 AND version > $5))::int, (NOT EXISTS (SELECT 1 "      \
+	"FROM objects WHERE collection_id = $1 AND stix_id = $2 AND version < $5))::int"
+
 static const char *const stmt_sql[P__COUNT] = {
 	[P_ORG_ADD] = "INSERT INTO orgs(name, title, identity_id, identity, created) "
 		      "VALUES($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id",
@@ -289,17 +301,6 @@ static const char *const stmt_sql[P__COUNT] = {
 			       "$2 AND version = $3",
 	[P_OBJ_BODY_ANY] = "SELECT version FROM objects WHERE collection_id = $1 AND stix_id = $2 "
 			   "AND body = $3 AND org_id = $4 LIMIT 1",
-/* A version's is_last (is_first): no later (earlier) version is stored
- * (migration 4; its triggers clear the other versions' flags). Puts into a
- * collection hold its lock (pg_next_date_added), so each sees the others'
- * rows. */
-#define PG_INSERT_VERSION                                                                          \
-	"INSERT INTO objects(collection_id, stix_id, type, spec_version, version, date_added, "    \
-	"org_id, scope_id, tlp, category, body, is_last, is_first) "                               \
-	"SELECT $1::bigint, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $7::bigint, "    \
-	"$8::bigint, $9::int, $10::int, $11::text, (NOT EXISTS (SELECT 1 FROM objects WHERE "      \
-	"collection_id = $1 AND stix_id = $2 AND version > $5))::int, (NOT EXISTS (SELECT 1 "      \
-	"FROM objects WHERE collection_id = $1 AND stix_id = $2 AND version < $5))::int"
 	[P_OBJ_INSERT] = PG_INSERT_VERSION " ON CONFLICT DO NOTHING RETURNING seq",
 	/* A new id: claim it and store the version in one round trip. */
 	[P_OBJ_CLAIM_INSERT] =

@@ -20,6 +20,14 @@
 #include "store_sqlite_int.h"
 #include "../common/banned.h"
 
+/* is_last and is_first as they are (migration 4, and the delete trigger). */
+#define EDGES_SET                                                                                  \
+	"is_last = NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "                 \
+	"objects.collection_id AND o2.stix_id = objects.stix_id AND o2.version > "                 \
+	"objects.version), is_first = NOT EXISTS (SELECT 1 FROM objects o2 WHERE "                 \
+	"o2.collection_id = objects.collection_id AND o2.stix_id = objects.stix_id AND "           \
+	"o2.version < objects.version)"
+
 /* Numbered migrations; the same numbers as the PostgreSQL back end's. */
 static const char *const migrations[] = {
 	/* 1: the foundation */
@@ -69,14 +77,6 @@ static const char *const migrations[] = {
 	" can_read INTEGER NOT NULL,"
 	" can_write INTEGER NOT NULL,"
 	" PRIMARY KEY(collection_id, org_id)) WITHOUT ROWID;"
-/* is_last and is_first as they are (migration 4, and the delete trigger). */
-#define EDGES_SET                                                                                  \
-	"is_last = NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.collection_id = "                 \
-	"objects.collection_id AND o2.stix_id = objects.stix_id AND o2.version > "                 \
-	"objects.version), is_first = NOT EXISTS (SELECT 1 FROM objects o2 WHERE "                 \
-	"o2.collection_id = objects.collection_id AND o2.stix_id = objects.stix_id AND "           \
-	"o2.version < objects.version)"
-
 	/* seq orders insertion; (date_added, seq) is the page order. scope_id,
 	 * tlp and org_id are the visibility index of DESIGN.md §3.1. */
 	"CREATE TABLE objects("
@@ -1152,11 +1152,11 @@ owned:
 	rc = exec_done(c, s, "object insert");
 	if (rc == ERR_EXISTS) /* the unique (collection, id, version) index */
 		rc = ERR_STORE;
-	if (rc)
-		return rc;
-	*res = OBJ_PUT_ADDED;
-	*seq_out = sqlite3_last_insert_rowid(c->db);
-	return ERR_OK;
+	if (!rc) {
+		*res = OBJ_PUT_ADDED;
+		*seq_out = sqlite3_last_insert_rowid(c->db);
+	}
+	return rc;
 }
 
 /*

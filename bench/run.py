@@ -595,6 +595,26 @@ def verdict(ok):
     return "meets" if ok else "**misses**"
 
 
+def ratio_cell(ratio, num, den, fmt):
+    """The measured cell of a cost ratio, num's cost over den's (figures of
+    measure_size), and the ratio to judge. Cost is 1 / throughput at 64
+    connections, and the latency of one request alone (steadier when other
+    work shares the machine). When the pages compared hold different numbers
+    of objects, the cost of the same number of objects is shown too: per page
+    flatters the longer page, per object the shorter (its fixed cost is
+    spread over fewer objects), so the worse of the two is judged."""
+    a_num, a_den = num["alone"]["p50_ms"], den["alone"]["p50_ms"]
+    alone = (fmt % (a_num / a_den)) if a_num and a_den else "n/a"
+    n_num, n_den = num.get("objects_per_page"), den.get("objects_per_page")
+    if not (n_num and n_den and min(n_num, n_den) < 0.95 * max(n_num, n_den)):
+        return "%s (alone: %s)" % (fmt % ratio, alone), ratio
+    per_obj = ratio * n_den / n_num
+    a_obj = (fmt % (a_num / a_den * n_den / n_num)) if a_num and a_den else "n/a"
+    return ("%s (alone: %s) per page; pages hold %.0f and %.0f objects: %s (alone: %s) per "
+            "object" % (fmt % ratio, alone, min(n_num, n_den), max(n_num, n_den),
+                        fmt % per_obj, a_obj)), max(ratio, per_obj)
+
+
 def markdown(res):
     b = res["budget"]
     sizes = sorted(res["sizes"], key=int)
@@ -658,53 +678,24 @@ def markdown(res):
                           num(x["p99_ms_max"]), ms(x["alone"]["p50_ms"]), extra,
                           verdict(pages_ok and p99_ok)))
     if len(sizes) > 1:
-        # Cost as 1 / throughput at 64 connections, and as the latency of one
-        # request alone (steadier when other work shares the machine).
+        # Cost ratios (ratio_cell): a page at the largest size against the smallest.
         lo, hi = res["sizes"][sizes[0]], res["sizes"][sizes[-1]]
         for key in ("page_all", "page_1pct", "deep_all", "deep_1pct"):
             ratio = lo[key]["requests_per_s"] / max(1e-9, hi[key]["requests_per_s"])
-            a_lo, a_hi = lo[key]["alone"]["p50_ms"], hi[key]["alone"]["p50_ms"]
-            alone = ("%.2f×" % (a_hi / a_lo)) if a_lo and a_hi else "n/a"
-            n_lo, n_hi = lo[key].get("objects_per_page"), hi[key].get("objects_per_page")
-            if n_lo and n_hi and n_lo < 0.95 * n_hi:
-                # Pages of unequal length: the cost of the same number of objects
-                # too. Per page flatters the longer page, per object the shorter
-                # (its fixed cost is spread over fewer objects): both must meet.
-                per_obj = ratio * n_lo / n_hi
-                a_obj = ("%.2f×" % (a_hi / a_lo * n_lo / n_hi)) if a_lo and a_hi else "n/a"
-                lines.append("| page cost %s / %s objects, %s | ≤ %.1f× | %.2f× (alone: %s) "
-                             "per page; pages hold %.0f and %.0f objects: %.2f× (alone: %s) "
-                             "per object | %s |" %
-                             (f"{int(sizes[-1]):,}", f"{int(sizes[0]):,}", names[key],
-                              b["size_ratio"], ratio, alone, n_lo, n_hi, per_obj, a_obj,
-                              verdict(max(ratio, per_obj) <= b["size_ratio"])))
-                continue
-            lines.append("| page cost %s / %s objects, %s | ≤ %.1f× | %.2f× (alone: %s) | %s |" %
+            cell, worst = ratio_cell(ratio, hi[key], lo[key], "%.2f×")
+            lines.append("| page cost %s / %s objects, %s | ≤ %.1f× | %s | %s |" %
                          (f"{int(sizes[-1]):,}", f"{int(sizes[0]):,}", names[key],
-                          b["size_ratio"], ratio, alone, verdict(ratio <= b["size_ratio"])))
+                          b["size_ratio"], cell, verdict(worst <= b["size_ratio"])))
     for size in sizes:
         z = res["sizes"][size]
         for key in ("page_all", "deep_all"):
             pct = key.replace("_all", "_1pct")
             ratio = z[key]["requests_per_s"] / max(1e-9, z[pct]["requests_per_s"])
-            a_all, a_pct = z[key]["alone"]["p50_ms"], z[pct]["alone"]["p50_ms"]
-            alone = ("%.1f×" % (a_pct / a_all)) if a_all and a_pct else "n/a"
-            n_all, n_pct = z[key].get("objects_per_page"), z[pct].get("objects_per_page")
-            if n_all and n_pct and n_pct < 0.95 * n_all:
-                per_obj = ratio * n_all / n_pct
-                a_obj = ("%.1f×" % (a_pct / a_all * n_all / n_pct)) if a_all and a_pct else "n/a"
-                lines.append("| %s objects: page cost sees 1 %% / sees all, %s | ≤ %.1f× | %.1f× "
-                             "(alone: %s) per page; pages hold %.0f and %.0f objects: %.1f× "
-                             "(alone: %s) per object | %s |"
-                             % (f"{int(size):,}", "first page" if key == "page_all" else
-                                "deep pages", b["size_ratio"], ratio, alone, n_pct, n_all,
-                                per_obj, a_obj, verdict(max(ratio, per_obj) <= b["size_ratio"])))
-                continue
-            lines.append("| %s objects: page cost sees 1 %% / sees all, %s | ≤ %.1f× | %.1f× "
-                         "(alone: %s) | %s |"
+            cell, worst = ratio_cell(ratio, z[pct], z[key], "%.1f×")
+            lines.append("| %s objects: page cost sees 1 %% / sees all, %s | ≤ %.1f× | %s | %s |"
                          % (f"{int(size):,}", "first page" if key == "page_all" else
-                            "deep pages", b["size_ratio"], ratio, alone,
-                            verdict(ratio <= b["size_ratio"])))
+                            "deep pages", b["size_ratio"], cell,
+                            verdict(worst <= b["size_ratio"])))
     for size in sizes:
         z = res["sizes"][size]
         load = [r for r in res["ingest"] if r["to"] <= int(size) and r["to"] > 0]

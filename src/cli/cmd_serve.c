@@ -20,7 +20,7 @@ static const char serve_help[] =
 	"  --listen ADDR         address to listen on (default 127.0.0.1)\n"
 	"  --port N              port (default 8080; 0 picks a free one)\n"
 	"  --port-file FILE      write the bound port there once listening\n"
-	"  --threads N           HTTP worker threads (default 4)\n"
+	"  --threads N           workers that answer requests (default 4)\n"
 	"  --tls-cert FILE       PEM certificate chain: serve HTTPS (TLS 1.2 and 1.3)\n"
 	"  --tls-key FILE        PEM private key of the certificate\n"
 	"  --log-format text|json\n"

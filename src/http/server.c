@@ -4,6 +4,14 @@
  * failed logins (suspended connections resumed by a timer thread, so no
  * worker sleeps), TLS, and a graceful stop.
  *
+ * One libmicrohttpd thread does the I/O of every connection. A request whose
+ * body is in is suspended and queued; a pool of workers takes requests from
+ * the one queue in arrival order and resumes each connection with its
+ * answer. So a request waits for the first free worker, not for the others
+ * that happened to arrive on the same connection thread: with the
+ * connections pinned to threads (libmicrohttpd's thread pool) a page could
+ * wait behind 18 connections on one thread while another thread served 11.
+ *
  * Depends on api/ and common/; the only folder that includes <microhttpd.h>.
  */
 #include "server.h"
@@ -45,6 +53,14 @@ struct server {
 	atomic_long inflight;
 	char *cert, *key;
 
+	/* The requests waiting for a worker, oldest first. */
+	pthread_mutex_t jobs_lock;
+	pthread_cond_t jobs_wake;
+	struct req_ctx *jobs_head, **jobs_tail;
+	bool jobs_closing;
+	pthread_t *workers;
+	unsigned n_workers;
+
 	pthread_t timer;
 	bool timer_started;
 	pthread_mutex_t lock;
@@ -59,8 +75,11 @@ struct req_ctx {
 	struct buf body;
 	bool too_big;
 	bool answered_early;
-	bool held;  /* an answer is waiting in resp */
-	bool ready; /* ... and its time has come */
+	bool queued; /* suspended, waiting for a worker or in its hands */
+	bool held;   /* an answer is waiting in resp */
+	struct api_req req;
+	struct MHD_Connection *conn;
+	struct req_ctx *next_job;
 	struct api_resp resp;
 	bool have_resp;
 	int status;
@@ -126,6 +145,17 @@ static bool hold(struct server *s, struct MHD_Connection *conn, int64_t due)
 }
 
 /* ---- requests ---- */
+
+/* Hands a suspended request to the workers, after the ones before it. */
+static void enqueue(struct server *s, struct req_ctx *rc)
+{
+	rc->next_job = NULL;
+	pthread_mutex_lock(&s->jobs_lock);
+	*s->jobs_tail = rc;
+	s->jobs_tail = &rc->next_job;
+	pthread_cond_signal(&s->jobs_wake);
+	pthread_mutex_unlock(&s->jobs_lock);
+}
 
 static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
 				     const char *value)
@@ -253,44 +283,77 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (rc->held) {
-		/* Resumed: the held answer's time has come. */
+		/* Resumed: the answer is made and its time has come. */
 		rc->held = false;
 		return send_resp(conn, rc);
 	}
+	if (rc->queued)
+		return MHD_YES; /* not ours to answer yet */
 
-	struct api_req req;
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.path = url;
-	req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	req.content_type =
+	struct api_req *req = &rc->req;
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	req->path = url;
+	req->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	req->content_type =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	req.authorization =
+	req->authorization =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	req.remote = rc->remote;
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &req);
-	req.body = rc->body.data ? rc->body.data : "";
-	req.body_len = rc->body.len;
-	req.body_too_big = rc->too_big;
+	req->remote = rc->remote;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, req);
+	req->body = rc->body.data ? rc->body.data : "";
+	req->body_len = rc->body.len;
+	req->body_too_big = rc->too_big;
 
+	/* Every pointer in req stays valid while the request lasts; the
+	 * connection sleeps until a worker has its answer. */
+	rc->conn = conn;
+	rc->queued = true;
+	MHD_suspend_connection(conn);
+	enqueue(s, rc);
+	return MHD_YES;
+}
+
+/* Makes the answer to a queued request and wakes its connection. */
+static void serve_job(struct server *s, struct req_ctx *rc)
+{
 	/* A page stops itself at max_page_bytes; a status resource lists every
 	 * object of an envelope with a message of bounded size. */
 	api_resp_init(&rc->resp,
 		      s->app->cfg.max_page_bytes + s->app->cfg.max_objects * 768 + (1u << 20));
 	rc->have_resp = true;
-	api_handle(s->app, &req, &rc->resp);
+	api_handle(s->app, &rc->req, &rc->resp);
 	buf_release(&rc->body);
+	rc->queued = false;
+	rc->held = true;
+	struct MHD_Connection *conn = rc->conn;
+	if (rc->resp.delay_ms && hold(s, conn, ts_now_us() + (int64_t)rc->resp.delay_ms * 1000))
+		return;
+	/* No delay, or it could not be queued: answer now rather than never. */
+	MHD_resume_connection(conn);
+}
 
-	if (rc->resp.delay_ms) {
-		MHD_suspend_connection(conn);
-		rc->held = true;
-		if (hold(s, conn, ts_now_us() + (int64_t)rc->resp.delay_ms * 1000))
-			return MHD_YES;
-		/* Could not queue it: answer now rather than never. */
-		MHD_resume_connection(conn);
-		rc->held = false;
+static void *worker_main(void *arg)
+{
+	struct server *s = arg;
+	pthread_mutex_lock(&s->jobs_lock);
+	for (;;) {
+		struct req_ctx *rc = s->jobs_head;
+		if (!rc) {
+			if (s->jobs_closing)
+				break;
+			pthread_cond_wait(&s->jobs_wake, &s->jobs_lock);
+			continue;
+		}
+		s->jobs_head = rc->next_job;
+		if (!s->jobs_head)
+			s->jobs_tail = &s->jobs_head;
+		pthread_mutex_unlock(&s->jobs_lock);
+		serve_job(s, rc);
+		pthread_mutex_lock(&s->jobs_lock);
 	}
-	return send_resp(conn, rc);
+	pthread_mutex_unlock(&s->jobs_lock);
+	return NULL;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -367,6 +430,9 @@ err_t server_start(struct app *app, struct server **out, char *msg, size_t n)
 	s->app = app;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
+	pthread_mutex_init(&s->jobs_lock, NULL);
+	pthread_cond_init(&s->jobs_wake, NULL);
+	s->jobs_tail = &s->jobs_head;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
@@ -410,6 +476,19 @@ err_t server_start(struct app *app, struct server **out, char *msg, size_t n)
 	}
 	s->timer_started = true;
 
+	s->workers = calloc(app->cfg.threads, sizeof(*s->workers));
+	if (!s->workers) {
+		rc = ERR_NOMEM;
+		goto fail;
+	}
+	for (; s->n_workers < app->cfg.threads; s->n_workers++) {
+		if (pthread_create(&s->workers[s->n_workers], NULL, worker_main, s)) {
+			snprintf(msg, n, "cannot start worker threads");
+			rc = ERR_INTERNAL;
+			goto fail;
+		}
+	}
+
 	struct MHD_OptionItem tls_opts[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, s->key},
@@ -418,13 +497,13 @@ err_t server_start(struct app *app, struct server **out, char *msg, size_t n)
 	};
 	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
 
-	s->d = MHD_start_daemon(
-		flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-		ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, NULL, MHD_OPTION_ARRAY, tls ? tls_opts : no_opts, MHD_OPTION_END);
+	s->d = MHD_start_daemon(flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, s,
+				MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+				tls ? tls_opts : no_opts, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(msg, n,
 			 "cannot listen on %s port %u (in use, or a bad TLS certificate or key)",
@@ -472,8 +551,20 @@ void server_stop(struct server *s)
 		int64_t until = ts_now_us() + STOP_WAIT_US;
 		while (atomic_load(&s->inflight) > 0 && ts_now_us() < until)
 			usleep(10000);
-		MHD_stop_daemon(s->d);
 	}
+	/* The workers answer what is still queued, then end: a connection
+	 * must not be left suspended when the daemon stops. */
+	pthread_mutex_lock(&s->jobs_lock);
+	s->jobs_closing = true;
+	pthread_cond_broadcast(&s->jobs_wake);
+	pthread_mutex_unlock(&s->jobs_lock);
+	for (unsigned i = 0; i < s->n_workers; i++)
+		pthread_join(s->workers[i], NULL);
+	free(s->workers);
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	pthread_mutex_destroy(&s->jobs_lock);
+	pthread_cond_destroy(&s->jobs_wake);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
 	free(s->cert);

@@ -4,10 +4,13 @@
  */
 #include "ingest.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/sec.h"
@@ -386,6 +389,138 @@ out:
 }
 
 /*
+ * The first pass is most of an envelope's CPU (json_loadb), and each object's
+ * is independent of the others': the objects are cut into chunks, and the
+ * writer and up to (processors - 1) helper threads of the whole process take
+ * chunks until none is left. A chunk writes its strings into an arena of its
+ * own; the arenas are joined in order afterwards, so the result is what one
+ * thread would have made. With several writers the processors are busy
+ * already and the helpers are few or none.
+ */
+#define PREP_CHUNK	  64
+#define PREP_PARALLEL_MIN (2 * PREP_CHUNK)
+#define PREP_HELPERS_MAX  16
+
+static atomic_int prep_helpers; /* helper threads running, process-wide */
+
+struct prep_run {
+	const struct ingest *in;
+	const char *body;
+	const struct stix_span *spans;
+	struct prep *preps;
+	size_t n, n_chunks;
+	atomic_size_t next; /* the next chunk to take */
+	struct buf *arenas; /* one per chunk */
+	err_t *rcs;	    /* one per chunk */
+};
+
+static void prep_chunks(struct prep_run *r)
+{
+	for (;;) {
+		size_t k = atomic_fetch_add(&r->next, 1);
+		if (k >= r->n_chunks)
+			return;
+		struct ingest local = *r->in;
+		local.arena = r->arenas[k];
+		size_t end = (k + 1) * PREP_CHUNK < r->n ? (k + 1) * PREP_CHUNK : r->n;
+		err_t rc = ERR_OK;
+		for (size_t i = k * PREP_CHUNK; i < end && !rc; i++)
+			rc = prep_one(&local, r->body, &r->spans[i], i, &r->preps[i]);
+		r->arenas[k] = local.arena;
+		r->rcs[k] = rc;
+	}
+}
+
+static void *prep_helper(void *arg)
+{
+	prep_chunks(arg);
+	atomic_fetch_sub(&prep_helpers, 1);
+	return NULL;
+}
+
+/* How many helpers this envelope may start: processors - 1 in all. */
+static int prep_helpers_take(size_t n_chunks)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cpus > 1 ? (int)(cpus - 1) : 0;
+	if (want > PREP_HELPERS_MAX)
+		want = PREP_HELPERS_MAX;
+	if ((size_t)want > n_chunks - 1)
+		want = (int)(n_chunks - 1);
+	int got = 0;
+	while (got < want) {
+		int cur = atomic_load(&prep_helpers);
+		if (cur >= want)
+			break;
+		if (atomic_compare_exchange_weak(&prep_helpers, &cur, cur + 1))
+			got++;
+	}
+	return got;
+}
+
+/* Runs prep_one over every object, on several processors when it pays. */
+static err_t prep_all(struct ingest *in, const char *body, const struct stix_span *spans, size_t n,
+		      struct prep *preps)
+{
+	err_t rc = ERR_OK;
+	if (n < PREP_PARALLEL_MIN) {
+		for (size_t i = 0; i < n && !rc; i++)
+			rc = prep_one(in, body, &spans[i], i, &preps[i]);
+		return rc;
+	}
+	struct prep_run r = {
+		.in = in,
+		.body = body,
+		.spans = spans,
+		.preps = preps,
+		.n = n,
+		.n_chunks = (n + PREP_CHUNK - 1) / PREP_CHUNK,
+	};
+	atomic_init(&r.next, 0);
+	r.arenas = calloc(r.n_chunks, sizeof(*r.arenas));
+	r.rcs = calloc(r.n_chunks, sizeof(*r.rcs));
+	if (!r.arenas || !r.rcs) {
+		free(r.arenas);
+		free(r.rcs);
+		return ERR_NOMEM;
+	}
+	for (size_t k = 0; k < r.n_chunks; k++)
+		buf_init(&r.arenas[k], SIZE_MAX / 2);
+
+	pthread_t tids[PREP_HELPERS_MAX];
+	int started = 0, allowed = prep_helpers_take(r.n_chunks);
+	for (; started < allowed; started++)
+		if (pthread_create(&tids[started], NULL, prep_helper, &r))
+			break;
+	/* Those not started give their places back; the writer does the rest. */
+	atomic_fetch_sub(&prep_helpers, allowed - started);
+	prep_chunks(&r);
+	for (int t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+
+	/* Join the arenas in order and move each chunk's offsets with it. */
+	for (size_t k = 0; k < r.n_chunks; k++) {
+		if (!rc)
+			rc = r.rcs[k];
+		size_t base = in->arena.len;
+		if (!rc && buf_add(&in->arena, r.arenas[k].data, r.arenas[k].len))
+			rc = ERR_NOMEM;
+		size_t end = (k + 1) * PREP_CHUNK < n ? (k + 1) * PREP_CHUNK : n;
+		for (size_t i = k * PREP_CHUNK; i < end; i++) {
+			preps[i].id += base;
+			preps[i].type += base;
+			preps[i].spec += base;
+			preps[i].msg += base;
+			preps[i].refs += base;
+		}
+		buf_release(&r.arenas[k]);
+	}
+	free(r.arenas);
+	free(r.rcs);
+	return rc;
+}
+
+/*
  * Appends s as a JSON string. The texts given are identifiers that passed
  * stix_id_valid and formatted timestamps: nothing to escape, as jansson would
  * write them.
@@ -604,8 +739,7 @@ err_t ingest_envelope(struct app *app, struct store_conn *c, const struct ingest
 
 	/* Parse and validate before taking the write lock: the other writers
 	 * store meanwhile. */
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = prep_one(&in, body, &spans[i], i, &preps[i]);
+	rc = prep_all(&in, body, spans, n, preps);
 	if (rc)
 		goto out;
 

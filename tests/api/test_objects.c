@@ -451,6 +451,85 @@ static void t_mixed_invalid(void **state)
 	rk_sb_release(&b);
 }
 
+/*
+ * An envelope long enough that its first pass is shared between threads
+ * (ingest.c, prep_all: chunks of 64): every refusal and every success must
+ * still name its own object, and each object's markings must be its own.
+ */
+static void t_long_mixed_envelope(void **state)
+{
+	struct rk_hub *h = *state;
+	enum { N = 300 };
+	static char ids[N][RK_ID_MAX];
+	struct rk_sb b = {0};
+	char u[37];
+
+	rk_sb_adds(&b, "{\"objects\":[");
+	for (int i = 0; i < N; i++) {
+		if (i)
+			rk_sb_adds(&b, ",");
+		rk_uuid4(u);
+		snprintf(ids[i], sizeof(ids[i]), "indicator--%s", u);
+		const char *refs = "";
+		if (i % 10 == 3) /* two TLP markings: refused by the sharing rules */
+			refs = ",\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-"
+			       "4cf5-a766-dfca5abac2bb\",\"marking-definition--f88d31f6-486f-44da-"
+			       "b317-01333bde0b82\"]";
+		else if (i % 10 == 5) /* one TLP marking: stored */
+			refs = ",\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-"
+			       "4cf5-a766-dfca5abac2bb\"]";
+		rk_sb_addf(
+			&b,
+			"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+			"\"created\":\"2025-05-08T00:00:00.000Z\",\"modified\":\"2025-05-08T00:"
+			"00:00.000Z\",%s\"pattern_type\":\"stix\",\"valid_from\":\"2025-05-08T00:"
+			"00:00.000Z\"%s}",
+			ids[i],
+			i % 7 == 2 ? "" /* no pattern: refused by validation */
+				   : "\"pattern\":\"[ipv4-addr:value = '198.51.100.9']\",",
+			refs);
+	}
+	rk_sb_adds(&b, "]}");
+
+	size_t want_bad = 0;
+	for (int i = 0; i < N; i++)
+		want_bad += i % 7 == 2 || i % 10 == 3;
+	struct rk_resp r;
+	post_202(h, &r, "towa-analyst", b.s, TS "objects/");
+	assert_int_equal(count(r.json, "total_count"), N);
+	assert_int_equal(count(r.json, "failure_count"), want_bad);
+	assert_int_equal(count(r.json, "success_count"), N - want_bad);
+	for (int i = 0; i < N; i++) {
+		json_t *ok = detail(r.json, "successes", ids[i]);
+		json_t *bad = detail(r.json, "failures", ids[i]);
+		const char *msg = json_string_value(json_object_get(bad, "message"));
+		if (i % 7 == 2) {
+			char want[32];
+			snprintf(want, sizeof(want), "object %d: ", i + 1);
+			assert_null(ok);
+			assert_non_null(msg);
+			assert_non_null(strstr(msg, want));
+		} else if (i % 10 == 3) {
+			assert_null(ok);
+			assert_non_null(msg);
+			assert_non_null(strstr(msg, "more than one TLP marking"));
+		} else {
+			assert_null(bad);
+			assert_non_null(ok);
+		}
+	}
+	rk_resp_release(&r);
+	for (int i = 0; i < N; i += 5) {
+		bool stored = !(i % 7 == 2 || i % 10 == 3);
+		if (stored)
+			assert_int_equal(
+				object_count(h, "towa-analyst", "threat-sharing", ids[i], NULL), 1);
+		else
+			expect_404(h, "towa-analyst", "threat-sharing", ids[i]);
+	}
+	rk_sb_release(&b);
+}
+
 /* ---- round trips ---- */
 
 static void t_japanese_round_trip(void **state)
@@ -1105,6 +1184,7 @@ int main(void)
 		cmocka_unit_test(t_created_by_ref),
 		cmocka_unit_test(t_other_org_id),
 		cmocka_unit_test(t_mixed_invalid),
+		cmocka_unit_test(t_long_mixed_envelope),
 		cmocka_unit_test(t_japanese_round_trip),
 		cmocka_unit_test(t_versions_and_object),
 		cmocka_unit_test(t_delete_one_version),

@@ -77,7 +77,7 @@ static const char *const migrations[] = {
 	" can_read INTEGER NOT NULL,"
 	" can_write INTEGER NOT NULL,"
 	" PRIMARY KEY(collection_id, org_id)) WITHOUT ROWID;"
-	/* seq orders insertion; (date_added, seq) is the page order. scope_id,
+	/* seq numbers the row (SEQ_IN_SCOPE); (date_added, seq) is the page order. scope_id,
 	 * tlp and org_id are the visibility index of DESIGN.md §3.1. */
 	"CREATE TABLE objects("
 	" seq INTEGER PRIMARY KEY,"
@@ -219,8 +219,33 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER objects_edges_delete AFTER DELETE ON objects BEGIN "
 	"UPDATE objects SET " EDGES_SET " WHERE collection_id = OLD.collection_id AND "
 	"stix_id = OLD.stix_id; END;",
+	/* 5: the largest row number deleted in each range of numbers, so that
+	 * none is given again (S_OBJ_INSERT, SEQ_IN_SCOPE). PostgreSQL's
+	 * numbers come from a sequence: its migration 5 does nothing. */
+	"CREATE TABLE objects_seq_freed(region INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
+	"CREATE TRIGGER objects_seq_delete AFTER DELETE ON objects BEGIN "
+	"INSERT INTO objects_seq_freed(region, seq) VALUES(OLD.seq >> 40, OLD.seq) "
+	"ON CONFLICT(region) DO UPDATE SET seq = max(seq, excluded.seq); END;",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+/*
+ * The seq (rowid) of a new row of scope ?8: the next in the range of that
+ * scope, [region << 40, (region + 1) << 40) with region = scope & (2^22 - 1),
+ * found by one seek at the range's end. The table is stored in rowid order,
+ * so the versions of one scope share table pages: a requester who sees one
+ * scope of a hundred reads a page's rows from a few table pages, not one
+ * table page per row (deep pages at 1 M objects, docs/PERFORMANCE.md), and
+ * its disclosure names one run of numbers. A number is never given twice:
+ * disclosures name rows by it, so the largest deleted of each range is kept
+ * (objects_seq_freed, migration 5) and the next is past it too. Rows stored
+ * before this rule keep their numbers (all in range 0).
+ */
+#define SEQ_REGION "(?8 & 4194303)"
+#define SEQ_IN_SCOPE                                                                               \
+	"max(coalesce((SELECT seq FROM objects WHERE seq >= (" SEQ_REGION " << 40) AND seq < "     \
+	"((" SEQ_REGION " + 1) << 40) ORDER BY seq DESC LIMIT 1), " SEQ_REGION " << 40), "         \
+	"coalesce((SELECT seq FROM objects_seq_freed WHERE region = " SEQ_REGION "), 0)) + 1"
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -279,9 +304,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_OBJ_BODY_ANY] = "SELECT version FROM objects WHERE collection_id = ?1 AND stix_id = ?2 "
 			   "AND body = ?3 AND org_id = ?4 LIMIT 1",
 	[S_OBJ_INSERT] =
-		"INSERT INTO objects(collection_id, stix_id, type, spec_version, version, "
+		"INSERT INTO objects(seq, collection_id, stix_id, type, spec_version, version, "
 		"date_added, org_id, scope_id, tlp, category, body, is_last, is_first) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NOT EXISTS (SELECT 1 "
+		"VALUES(" SEQ_IN_SCOPE
+		", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NOT EXISTS (SELECT 1 "
 		"FROM objects WHERE collection_id = ?1 AND stix_id = ?2 AND version > ?5), "
 		"NOT EXISTS (SELECT 1 FROM objects WHERE collection_id = ?1 AND stix_id = "
 		"?2 AND version < ?5))",

@@ -530,6 +530,57 @@ static void t_long_mixed_envelope(void **state)
 	rk_sb_release(&b);
 }
 
+/* The row number (seq) of id's one stored version, from the database. */
+static long long row_seq(struct rk_hub *h, const char *id)
+{
+	char sql[256], *out = NULL;
+	snprintf(sql, sizeof(sql), "SELECT seq FROM objects WHERE stix_id = '%s';", id);
+	assert_int_equal(rk_sql(h, &out, sql), 0);
+	assert_non_null(out);
+	long long v = strtoll(out, NULL, 10);
+	free(out);
+	return v;
+}
+
+/*
+ * Disclosures name rows by number (taxii.c), so a number names one row
+ * for good: the row of a deleted object's number is not given again, even
+ * when it was the last of its range. On SQLite the number also carries the
+ * row's scope (store_sqlite.c, SEQ_IN_SCOPE).
+ */
+static void t_row_numbers_not_reused(void **state)
+{
+	struct rk_hub *h = *state;
+	char a[RK_ID_MAX], b[RK_ID_MAX];
+	struct rk_resp r;
+
+	char *oa = rk_indicator("2025-06-01T00:00:00.000Z", a);
+	post_one(h, "meti-analyst", oa);
+	long long seq_a = row_seq(h, a);
+	assert_true(seq_a > 0);
+	rk_delete(h, &r, "meti-analyst", TS "objects/%s/", a);
+	assert_int_equal(r.status, 200);
+	rk_resp_release(&r);
+
+	char *ob = rk_indicator("2025-06-01T00:00:00.000Z", b);
+	post_one(h, "meti-analyst", ob);
+	long long seq_b = row_seq(h, b);
+	assert_true(seq_b > seq_a);
+
+	if (!rk_hub_is_pg(h)) {
+		char *out = NULL;
+		assert_int_equal(rk_sql(h, &out,
+					"SELECT count(*) FROM objects WHERE (seq >> 40) != "
+					"(scope_id & 4194303);"),
+				 0);
+		assert_non_null(out);
+		assert_int_equal(strtol(out, NULL, 10), 0);
+		free(out);
+	}
+	free(oa);
+	free(ob);
+}
+
 /* ---- round trips ---- */
 
 static void t_japanese_round_trip(void **state)
@@ -1185,6 +1236,7 @@ int main(void)
 		cmocka_unit_test(t_other_org_id),
 		cmocka_unit_test(t_mixed_invalid),
 		cmocka_unit_test(t_long_mixed_envelope),
+		cmocka_unit_test(t_row_numbers_not_reused),
 		cmocka_unit_test(t_japanese_round_trip),
 		cmocka_unit_test(t_versions_and_object),
 		cmocka_unit_test(t_delete_one_version),

@@ -3,9 +3,10 @@
  * harness uses (SQLite, or PostgreSQL with $RENKEI_TEST_PG):
  *
  * - a fresh hub is at the newest version;
- * - a hub three versions behind (migrations 2, 3 and 4 taken back by hand)
+ * - a hub four versions behind (migrations 2 to 5 taken back by hand)
  *   is upgraded when a node starts, which says so in its log, and keeps its
  *   data; migration 4 marks each stored version last or first as it is;
+ *   after migration 5 (SQLite) a deleted row's number is not given again;
  * - a hub whose schema is newer than this renkei is refused, with the
  *   reason, and left untouched.
  */
@@ -22,7 +23,7 @@
 #include "harness.h"
 
 #define TS	    RK_COLLS "threat-sharing/"
-#define NEWEST	    4 /* the number of migrations of this renkei */
+#define NEWEST	    5 /* the number of migrations of this renkei */
 #define GRANT_INDEX "object_grants_principal"
 
 static int setup(void **state)
@@ -128,7 +129,9 @@ static void t_upgrade_on_start(void **state)
 						  "DROP FUNCTION objects_edges_insert(); "
 						  "DROP FUNCTION objects_edges_delete();"
 						: "DROP TRIGGER objects_edges_insert; "
-						  "DROP TRIGGER objects_edges_delete;"),
+						  "DROP TRIGGER objects_edges_delete; "
+						  "DROP TRIGGER objects_seq_delete; "
+						  "DROP TABLE objects_seq_freed;"),
 			 0);
 	assert_int_equal(rk_sql(h, NULL,
 				"DROP INDEX " GRANT_INDEX "; DROP TABLE data_generation; "
@@ -143,7 +146,9 @@ static void t_upgrade_on_start(void **state)
 	int before = rk_log_count(h, "upgraded the schema to version 2");
 	int before3 = rk_log_count(h, "upgraded the schema to version 3");
 	int before4 = rk_log_count(h, "upgraded the schema to version 4");
+	int before5 = rk_log_count(h, "upgraded the schema to version 5");
 	assert_int_equal(rk_serve_start(h, NULL), 0);
+	assert_int_equal(rk_log_count(h, "upgraded the schema to version 5"), before5 + 1);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 2"), before + 1);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 3"), before3 + 1);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 4"), before4 + 1);

@@ -117,6 +117,7 @@ struct sqlite_conn {
 	sqlite3_stmt *share[SS__COUNT]; /* store_sqlite_share.c's statements */
 	bool holds_write_lock;		/* this connection's transaction holds write_lock */
 	bool wrote_data;		/* its transaction changed more than the audit log */
+	bool big_cache;			/* ... and stores objects, with a bigger cache */
 	bool wal_long;			/* (the sweeper's) sq_maintain gave up kept snapshots */
 };
 

@@ -414,6 +414,12 @@ struct prep_run {
 	err_t *rcs;	    /* one per chunk */
 };
 
+/* One past the last object of chunk k of n objects. */
+static size_t chunk_end(size_t k, size_t n)
+{
+	return (k + 1) * PREP_CHUNK < n ? (k + 1) * PREP_CHUNK : n;
+}
+
 static void prep_chunks(struct prep_run *r)
 {
 	for (;;) {
@@ -422,7 +428,7 @@ static void prep_chunks(struct prep_run *r)
 			return;
 		struct ingest local = *r->in;
 		local.arena = r->arenas[k];
-		size_t end = (k + 1) * PREP_CHUNK < r->n ? (k + 1) * PREP_CHUNK : r->n;
+		size_t end = chunk_end(k, r->n);
 		err_t rc = ERR_OK;
 		for (size_t i = k * PREP_CHUNK; i < end && !rc; i++)
 			rc = prep_one(&local, r->body, &r->spans[i], i, &r->preps[i]);
@@ -438,11 +444,20 @@ static void *prep_helper(void *arg)
 	return NULL;
 }
 
+static pthread_once_t prep_cpus_once = PTHREAD_ONCE_INIT;
+static long prep_cpus;
+
+/* sysconf reads /sys at every call: once per process is enough. */
+static void prep_cpus_init(void)
+{
+	prep_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 /* How many helpers this envelope may start: processors - 1 in all. */
 static int prep_helpers_take(size_t n_chunks)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int want = cpus > 1 ? (int)(cpus - 1) : 0;
+	pthread_once(&prep_cpus_once, prep_cpus_init);
+	int want = prep_cpus > 1 ? (int)(prep_cpus - 1) : 0;
 	if (want > PREP_HELPERS_MAX)
 		want = PREP_HELPERS_MAX;
 	if ((size_t)want > n_chunks - 1)
@@ -505,8 +520,7 @@ static err_t prep_all(struct ingest *in, const char *body, const struct stix_spa
 		size_t base = in->arena.len;
 		if (!rc && buf_add(&in->arena, r.arenas[k].data, r.arenas[k].len))
 			rc = ERR_NOMEM;
-		size_t end = (k + 1) * PREP_CHUNK < n ? (k + 1) * PREP_CHUNK : n;
-		for (size_t i = k * PREP_CHUNK; i < end; i++) {
+		for (size_t i = k * PREP_CHUNK; i < chunk_end(k, n); i++) {
 			preps[i].id += base;
 			preps[i].type += base;
 			preps[i].spec += base;

@@ -75,8 +75,7 @@ struct req_ctx {
 	struct buf body;
 	bool too_big;
 	bool answered_early;
-	bool queued; /* suspended, waiting for a worker or in its hands */
-	bool held;   /* an answer is waiting in resp */
+	bool held; /* an answer is waiting in resp */
 	struct api_req req;
 	struct MHD_Connection *conn;
 	struct req_ctx *next_job;
@@ -287,8 +286,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rc->held = false;
 		return send_resp(conn, rc);
 	}
-	if (rc->queued)
-		return MHD_YES; /* not ours to answer yet */
 
 	struct api_req *req = &rc->req;
 	memset(req, 0, sizeof(*req));
@@ -308,7 +305,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	/* Every pointer in req stays valid while the request lasts; the
 	 * connection sleeps until a worker has its answer. */
 	rc->conn = conn;
-	rc->queued = true;
 	MHD_suspend_connection(conn);
 	enqueue(s, rc);
 	return MHD_YES;
@@ -324,7 +320,6 @@ static void serve_job(struct server *s, struct req_ctx *rc)
 	rc->have_resp = true;
 	api_handle(s->app, &rc->req, &rc->resp);
 	buf_release(&rc->body);
-	rc->queued = false;
 	rc->held = true;
 	struct MHD_Connection *conn = rc->conn;
 	if (rc->resp.delay_ms && hold(s, conn, ts_now_us() + (int64_t)rc->resp.delay_ms * 1000))

@@ -1007,6 +1007,46 @@ static void t_delete_all_versions(void **state)
 	rk_resp_release(&r);
 }
 
+/*
+ * DESIGN.md §3.2: an id stays its first provider's after every version of it
+ * is deleted, in every collection: another organisation may not take it over
+ * by posting it again, and the provider may.
+ */
+static void t_owner_outlives_delete(void **state)
+{
+	struct rk_hub *h = *state;
+	char id[RK_ID_MAX];
+	struct rk_resp r;
+
+	char *v1 = rk_indicator("2025-05-06T00:00:00.000Z", id);
+	post_one(h, "mod-analyst", v1);
+	rk_delete(h, &r, "mod-analyst", TS "objects/%s/", id);
+	assert_int_equal(r.status, 200);
+	rk_resp_release(&r);
+	expect_404(h, "mod-analyst", "threat-sharing", id);
+
+	struct rk_obj o = {.id = id, .modified = "2025-05-07T00:00:00.000Z", .name = "taken"};
+	char *other = rk_stix(&o, NULL);
+	char *env = rk_envelope(&other, 1);
+	const char *colls[2] = {TS "objects/", RK_COLLS "research/objects/"};
+	for (int i = 0; i < 2; i++) {
+		post_202(h, &r, "meti-analyst", env, colls[i]);
+		assert_int_equal(count(r.json, "success_count"), 0);
+		assert_int_equal(count(r.json, "failure_count"), 1);
+		assert_non_null(detail(r.json, "failures", id));
+		rk_resp_release(&r);
+	}
+	expect_404(h, "meti-analyst", "threat-sharing", id);
+	expect_404(h, "meti-analyst", "research", id);
+
+	/* The provider may post it again. */
+	post_one(h, "mod-analyst", v1);
+	assert_int_equal(object_count(h, "mod-analyst", "threat-sharing", id, NULL), 1);
+	free(v1);
+	free(other);
+	free(env);
+}
+
 static void t_write_only_collection(void **state)
 {
 	struct rk_hub *h = *state;
@@ -1242,6 +1282,7 @@ int main(void)
 		cmocka_unit_test(t_versions_and_object),
 		cmocka_unit_test(t_delete_one_version),
 		cmocka_unit_test(t_delete_all_versions),
+		cmocka_unit_test(t_owner_outlives_delete),
 		cmocka_unit_test(t_versions_out_of_order),
 		cmocka_unit_test(t_write_only_collection),
 		cmocka_unit_test(t_versions_paged),

@@ -3,10 +3,13 @@
  * harness uses (SQLite, or PostgreSQL with $RENKEI_TEST_PG):
  *
  * - a fresh hub is at the newest version;
- * - a hub four versions behind (migrations 2 to 5 taken back by hand)
+ * - a hub five versions behind (migrations 2 to 6 taken back by hand)
  *   is upgraded when a node starts, which says so in its log, and keeps its
  *   data; migration 4 marks each stored version last or first as it is;
  *   after migration 5 (SQLite) a deleted row's number is not given again;
+ *   after migration 6 (SQLite) an id's owner is read from its rows, and
+ *   object_owners keeps only the owners of deleted ids; either way an id
+ *   stays its provider's;
  * - a hub whose schema is newer than this renkei is refused, with the
  *   reason, and left untouched.
  */
@@ -23,7 +26,7 @@
 #include "harness.h"
 
 #define TS	    RK_COLLS "threat-sharing/"
-#define NEWEST	    5 /* the number of migrations of this renkei */
+#define NEWEST	    6 /* the number of migrations of this renkei */
 #define GRANT_INDEX "object_grants_principal"
 
 static int setup(void **state)
@@ -120,19 +123,47 @@ static void t_upgrade_on_start(void **state)
 		free(env);
 		free(v);
 	}
+	/* And an SCO, which has no owner. */
+	char u[37], sco[RK_ID_MAX], gone[RK_ID_MAX], sql[1024];
+	struct rk_sb b = {0};
+	rk_uuid4(u);
+	snprintf(sco, sizeof(sco), "ipv4-addr--%s", u);
+	rk_sb_addf(&b,
+		   "{\"objects\":[{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"value\":\"203.0.113.7\"}]}",
+		   sco);
+	assert_int_equal(rk_post(h, &r, "ipa-analyst", b.s, TS "objects/"), 0);
+	assert_int_equal(r.status, 202);
+	rk_resp_release(&r);
+	free(b.s);
 	assert_int_equal(rk_serve_stop(h), 0);
 
 	/* Back to version 1, as an older renkei left it. */
 	assert_int_equal(rk_sql(h, NULL,
-				rk_hub_is_pg(h) ? "DROP TRIGGER objects_edges_insert ON objects; "
-						  "DROP TRIGGER objects_edges_delete ON objects; "
-						  "DROP FUNCTION objects_edges_insert(); "
-						  "DROP FUNCTION objects_edges_delete();"
-						: "DROP TRIGGER objects_edges_insert; "
-						  "DROP TRIGGER objects_edges_delete; "
-						  "DROP TRIGGER objects_seq_delete; "
-						  "DROP TABLE objects_seq_freed;"),
+				rk_hub_is_pg(h)
+					? "DROP TRIGGER objects_edges_insert ON objects; "
+					  "DROP TRIGGER objects_edges_delete ON objects; "
+					  "DROP FUNCTION objects_edges_insert(); "
+					  "DROP FUNCTION objects_edges_delete();"
+					: "DROP TRIGGER objects_edges_insert; "
+					  "DROP TRIGGER objects_edges_delete; "
+					  "DROP TRIGGER objects_seq_delete; "
+					  "DROP TABLE objects_seq_freed; "
+					  "DROP TRIGGER objects_owner_delete; "
+					  "ALTER TABLE objects DROP COLUMN unversioned; "
+					  "INSERT INTO object_owners(stix_id, org_id) SELECT "
+					  "DISTINCT stix_id, org_id FROM objects WHERE type "
+					  "<> 'ipv4-addr' ON CONFLICT DO NOTHING;"),
 			 0);
+	/* An id whose every version an older renkei deleted: its owner is
+	 * all that is left of it. */
+	rk_uuid4(u);
+	snprintf(gone, sizeof(gone), "indicator--%s", u);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO object_owners(stix_id, org_id) SELECT '%s', org_id FROM objects "
+		 "WHERE stix_id = '%s' LIMIT 1;",
+		 gone, id);
+	assert_int_equal(rk_sql(h, NULL, sql), 0);
 	assert_int_equal(rk_sql(h, NULL,
 				"DROP INDEX " GRANT_INDEX "; DROP TABLE data_generation; "
 				"ALTER TABLE objects DROP COLUMN is_last; "
@@ -147,8 +178,10 @@ static void t_upgrade_on_start(void **state)
 	int before3 = rk_log_count(h, "upgraded the schema to version 3");
 	int before4 = rk_log_count(h, "upgraded the schema to version 4");
 	int before5 = rk_log_count(h, "upgraded the schema to version 5");
+	int before6 = rk_log_count(h, "upgraded the schema to version 6");
 	assert_int_equal(rk_serve_start(h, NULL), 0);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 5"), before5 + 1);
+	assert_int_equal(rk_log_count(h, "upgraded the schema to version 6"), before6 + 1);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 2"), before + 1);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 3"), before3 + 1);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 4"), before4 + 1);
@@ -158,7 +191,6 @@ static void t_upgrade_on_start(void **state)
 
 	/* Migration 4 marked the newest version last and the oldest first,
 	 * and no other. */
-	char sql[1024];
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM objects WHERE stix_id = '%s' AND is_last = 1 AND version = "
 		 "(SELECT max(version) FROM objects WHERE stix_id = '%s');",
@@ -190,6 +222,27 @@ static void t_upgrade_on_start(void **state)
 	/* A second start finds nothing to do. */
 	assert_int_equal(rk_serve_restart(h), 0);
 	assert_int_equal(rk_log_count(h, "upgraded the schema to version 2"), before + 1);
+
+	/* Migration 6 (SQLite): the SCO's row is unversioned and the
+	 * indicator's are not; object_owners keeps the deleted id's owner and
+	 * no owner of an id that has versioned rows. */
+	if (!rk_hub_is_pg(h)) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM objects WHERE unversioned = 1 AND stix_id = '%s';",
+			 sco);
+		assert_int_equal(sql_number(h, sql), 1);
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM objects WHERE unversioned = 0 AND stix_id = '%s';",
+			 id);
+		assert_int_equal(sql_number(h, sql), 3);
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM object_owners WHERE stix_id = '%s';", gone);
+		assert_int_equal(sql_number(h, sql), 1);
+		assert_int_equal(sql_number(h,
+					    "SELECT count(*) FROM object_owners WHERE stix_id IN "
+					    "(SELECT stix_id FROM objects WHERE unversioned = 0);"),
+				 0);
+	}
 
 	/*
 	 * A node not yet upgraded (a rolling upgrade) writes rows without the
@@ -232,6 +285,26 @@ static void t_upgrade_on_start(void **state)
 	assert_int_equal(json_array_size(json_object_get(doc, "objects")), 1);
 	assert_non_null(strstr(r.body, mods[2]));
 	rk_resp_release(&r);
+
+	/* Either way both ids stay their provider's: another organisation
+	 * may not post a version of either, and the provider may. */
+	const char *ids[2] = {id, gone};
+	for (int i = 0; i < 2; i++) {
+		char *v = rk_stix(
+			&(struct rk_obj){.id = ids[i], .modified = "2026-04-01T00:00:00.000Z"},
+			NULL);
+		char *env = rk_envelope(&v, 1);
+		assert_int_equal(rk_post(h, &r, "mod-analyst", env, TS "objects/"), 0);
+		assert_int_equal(r.status, 202);
+		assert_non_null(strstr(r.body, "\"failure_count\":1"));
+		rk_resp_release(&r);
+		assert_int_equal(rk_post(h, &r, "ipa-analyst", env, TS "objects/"), 0);
+		assert_int_equal(r.status, 202);
+		assert_non_null(strstr(r.body, "\"success_count\":1"));
+		rk_resp_release(&r);
+		free(env);
+		free(v);
+	}
 }
 
 static void t_newer_refused(void **state)

@@ -473,12 +473,22 @@ def measure_size(args, chk, data, tokens, timeline, loaded, size, rnd, result):
         out["memory_serving"] = srv.memory()
         out["memory_serving_at_start"] = mem0
         chk.ok("vmhwm_mb" in out["memory_serving"], "size %d: the server's VmHWM read" % size)
-        db = os.path.join(data, "renkei.db")
-        out["database_mb"] = round(sum(os.path.getsize(db + s) for s in ("", "-wal")
-                                       if os.path.exists(db + s)) / 1048576.0, 1)
+        out["database_mb"] = database_mb(args, data)
         result["sizes"][str(size)] = out
     finally:
         srv.stop()
+
+
+def database_mb(args, data):
+    """The database's size on disk: the SQLite file and its WAL, or PostgreSQL's
+    pg_database_size; None when it cannot be read."""
+    if args.database:
+        out = run_out(["psql", "-AtX", "-d", args.database, "-c",
+                       "SELECT pg_database_size(current_database())"])
+        return round(int(out) / 1048576.0, 1) if out and out.isdigit() else None
+    db = os.path.join(data, "renkei.db")
+    return round(sum(os.path.getsize(db + s) for s in ("", "-wal")
+                     if os.path.exists(db + s)) / 1048576.0, 1)
 
 
 def load_to(args, chk, data, tokens, timeline, loaded, target, writers, scope_ref, first,
@@ -633,7 +643,8 @@ def markdown(res):
     s = res["settings"]
     if s.get("backend") == "postgresql":
         lines.append("Back end: PostgreSQL %s on the same machine (%s); the memory figures are "
-                     "renkei's process only, the database size is not measured." %
+                     "renkei's process only, PostgreSQL's own not counted; the database size is "
+                     "pg_database_size." %
                      (m.get("postgresql", "?"), s.get("postgresql_settings", "")))
     lines.append("Server: `--threads %d`; wrk: %d threads, %d connections, %d s per run, "
                  "%d runs per figure (median, with [min–max])." %
@@ -703,9 +714,11 @@ def markdown(res):
         load = [r for r in res["ingest"] if r["to"] <= int(size) and r["to"] > 0]
         peak_load = max((r["memory"].get("vmhwm_mb", 0) for r in load), default=0)
         hwm = z["memory_serving"].get("vmhwm_mb", 0)
+        db = z.get("database_mb")
         lines.append("| %s objects: peak RSS serving (loading) | < %d MB | %.0f MB (%.0f MB); "
-                     "database %.0f MB | %s |" %
-                     (f"{int(size):,}", b["rss_mb"], hwm, peak_load, z["database_mb"],
+                     "%s | %s |" %
+                     (f"{int(size):,}", b["rss_mb"], hwm, peak_load,
+                      "database %.0f MB" % db if db else "database size not read",
                       verdict(max(hwm, peak_load) < b["rss_mb"])))
     return "\n".join(lines) + "\n"
 

@@ -38,7 +38,10 @@
  *                              collection's default scope; undocumented) and
  *                              seen-version-tlp (a share request is decided on
  *                              the TLP of the latest version the requester sees,
- *                              and its grant shows every version; undocumented)
+ *                              and its grant shows every version; undocumented).
+ *                              `make test` sets green-members,outsiders-closed
+ *                              (MODEL_LENIENT): run alone without it, the model
+ *                              reports those two documented choices as differences
  *   RENKEI_MODEL_VERBOSE=1     print every operation
  *
  * Depends on the API harness (tests/api/harness.h), model_util.h, libcurl,

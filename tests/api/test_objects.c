@@ -1237,6 +1237,50 @@ static void t_versions_without_modified(void **state)
 	assert_string_equal(again, ver);
 }
 
+/*
+ * docs/decisions.md: a cyber observable (no created, no modified) has no
+ * owner. Its id derives from its value, so two organisations that saw the
+ * same address post the same id, each its own copy; and such copies give
+ * nobody the id when it is later posted with a version.
+ */
+static void t_observable_two_providers(void **state)
+{
+	struct rk_hub *h = *state;
+	char u[37], sid[RK_ID_MAX];
+	struct rk_sb sco = {0}, versioned = {0};
+	struct rk_resp r;
+
+	rk_uuid4(u);
+	snprintf(sid, sizeof(sid), "ipv4-addr--%s", u);
+	rk_sb_addf(&sco,
+		   "{\"objects\":[{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"value\":\"203.0.113.10\"}]}",
+		   sid);
+	const char *users[2] = {"mod-analyst", "meti-analyst"};
+	for (int i = 0; i < 2; i++) {
+		post_202(h, &r, users[i], sco.s, TS "objects/");
+		assert_int_equal(count(r.json, "success_count"), 1);
+		assert_non_null(detail(r.json, "successes", sid));
+		rk_resp_release(&r);
+	}
+
+	/* With a version, the first to post it owns it; the copies above
+	 * count for nobody. */
+	rk_sb_addf(&versioned,
+		   "{\"objects\":[{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		   "\"created\":\"2025-06-01T00:00:00.000Z\",\"value\":\"203.0.113.10\"}]}",
+		   sid);
+	post_202(h, &r, "ipa-analyst", versioned.s, TS "objects/");
+	assert_int_equal(count(r.json, "success_count"), 1);
+	rk_resp_release(&r);
+	post_202(h, &r, "mod-analyst", versioned.s, TS "objects/");
+	assert_int_equal(count(r.json, "failure_count"), 1);
+	assert_non_null(detail(r.json, "failures", sid));
+	rk_resp_release(&r);
+	rk_sb_release(&sco);
+	rk_sb_release(&versioned);
+}
+
 /* DESIGN.md §4.1: a status resource is kept at least 24 hours. Runs last: it
  * restarts the server on a test clock a day ahead. */
 static void t_status_kept_a_day(void **state)
@@ -1288,6 +1332,7 @@ int main(void)
 		cmocka_unit_test(t_versions_paged),
 		cmocka_unit_test(t_collections_are_separate),
 		cmocka_unit_test(t_versions_without_modified),
+		cmocka_unit_test(t_observable_two_providers),
 		cmocka_unit_test(t_status_kept_a_day),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

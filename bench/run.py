@@ -37,6 +37,7 @@ import random
 import re
 import shutil
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -158,24 +159,47 @@ def pg_setting(args, name):
 # ---- the server ----
 
 
+def tls_files(data):
+    """A self-signed P-256 certificate for 127.0.0.1 in the hub's directory,
+    made once by openssl: (certificate, key)."""
+    cert, key = os.path.join(data, "tls-cert.pem"), os.path.join(data, "tls-key.pem")
+    if not os.path.exists(cert):
+        p = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                            "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1"],
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise Failed("openssl could not make a certificate: %s" % p.stderr.strip())
+    return cert, key
+
+
 class Server:
-    def __init__(self, args, data, tag):
+    """renkei serve on a free port; with tls, HTTPS (the GET figures of --tls)."""
+
+    def __init__(self, args, data, tag, tls=False):
         self.args = args
         self.data = data
         self.tag = tag
         self.proc = None
         self.port = None
         self.log_path = os.path.join(data, "serve-%s.log" % tag)
+        self.tls = tls
+        self.ctx = None
 
     def start(self):
         port_file = os.path.join(self.data, "port-%s" % self.tag)
         if os.path.exists(port_file):
             os.unlink(port_file)
+        cmd = [self.args.renkei, "serve", "--data", self.data, "--port", "0",
+               "--port-file", port_file, "--threads", str(self.args.threads),
+               "--io-threads", str(self.args.io_threads)]
+        if self.tls:
+            cert, key = tls_files(self.data)
+            cmd += ["--tls-cert", cert, "--tls-key", key]
+            self.ctx = ssl.create_default_context(cafile=cert)
         self.log_f = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [self.args.renkei, "serve", "--data", self.data, "--port", "0",
-             "--port-file", port_file, "--threads", str(self.args.threads)],
-            stdout=self.log_f, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log_f, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -185,8 +209,8 @@ class Server:
                     txt = f.read().strip()
                 if txt:
                     self.port = int(txt)
-                    with urllib.request.urlopen(
-                            "http://127.0.0.1:%d/healthz" % self.port, timeout=5) as r:
+                    with urllib.request.urlopen(self.url("/healthz"), timeout=5,
+                                                context=self.ctx) as r:
                         if r.status == 200:
                             return self
             except (OSError, ValueError, urllib.error.URLError):
@@ -221,7 +245,7 @@ class Server:
         self.log_f.close()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http", self.port, path)
 
 
 def objects_path(stix_id=None):
@@ -233,7 +257,7 @@ def taxii_get(server, path, token):
     req = urllib.request.Request(server.url(path), headers={
         "Accept": MEDIA, "Authorization": "Bearer " + token})
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
+        with urllib.request.urlopen(req, timeout=60, context=server.ctx) as r:
             return r.status, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
         return e.code, None
@@ -378,7 +402,7 @@ def collect_ids(server, token, timeline, loaded, want, rnd):
 
 def measure_size(args, chk, data, tokens, timeline, loaded, size, rnd, result):
     """Every GET scenario at one size, on a fresh server process."""
-    srv = Server(args, data, "get-%d" % size).start()
+    srv = Server(args, data, "get-%d" % size, tls=args.tls).start()
     try:
         out = {"objects_posted": loaded}
         mem0 = srv.memory()
@@ -563,6 +587,8 @@ def run(args, chk, data):
                 "%s = %s" % (k, pg_setting(args, k)) for k in
                 ("fsync", "synchronous_commit", "shared_buffers")) if args.database else None,
             "server_threads": args.threads,
+            "io_threads": args.io_threads,
+            "tls": args.tls,
             "wrk_threads": args.wrk_threads,
             "connections": args.connections,
             "duration_s": args.duration,
@@ -646,10 +672,13 @@ def markdown(res):
                      "renkei's process only, PostgreSQL's own not counted; the database size is "
                      "pg_database_size." %
                      (m.get("postgresql", "?"), s.get("postgresql_settings", "")))
-    lines.append("Server: `--threads %d`; wrk: %d threads, %d connections, %d s per run, "
+    lines.append("Server: `--threads %d`%s%s; wrk: %d threads, %d connections, %d s per run, "
                  "%d runs per figure (median, with [min–max])." %
-                 (s["server_threads"], s["wrk_threads"], s["connections"], s["duration_s"],
-                  s["repeat"]))
+                 (s["server_threads"],
+                  " `--io-threads %d`" % s["io_threads"] if s.get("io_threads", 1) != 1 else "",
+                  ", the GET figures over HTTPS (self-signed P-256 certificate; loading in "
+                  "clear)" if s.get("tls") else "",
+                  s["wrk_threads"], s["connections"], s["duration_s"], s["repeat"]))
     loads = [x["load_average"][i] for z in res["sizes"].values() for k, x in z.items()
              if isinstance(x, dict) and "load_average" in x for i in (0, 1)]
     if loads:
@@ -739,6 +768,10 @@ def parse_args(argv):
                     help="seconds of the one-connection run per figure (0: none)")
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4, help="renkei serve --threads")
+    ap.add_argument("--io-threads", type=int, default=1, help="renkei serve --io-threads")
+    ap.add_argument("--tls", action="store_true",
+                    help="measure the GET figures over HTTPS (a self-signed certificate "
+                         "made by openssl); the loading stays in clear")
     ap.add_argument("--envelope", type=int, default=None)
     ap.add_argument("--deep-pages", type=int, default=64)
     ap.add_argument("--ids", type=int, default=1000)

@@ -21,6 +21,8 @@ static const char serve_help[] =
 	"  --port N              port (default 8080; 0 picks a free one)\n"
 	"  --port-file FILE      write the bound port there once listening\n"
 	"  --threads N           workers that answer requests (default 4)\n"
+	"  --io-threads N        threads that read requests and write answers, TLS\n"
+	"                        encryption included (default 1)\n"
 	"  --tls-cert FILE       PEM certificate chain: serve HTTPS (TLS 1.2 and 1.3)\n"
 	"  --tls-key FILE        PEM private key of the certificate\n"
 	"  --log-format text|json\n"

@@ -45,6 +45,7 @@ static const struct setting settings[] = {
 	UINT("port", port, 0, 65535),
 	STR("port_file", port_file, NULL),
 	UINT("threads", threads, 1, 256),
+	UINT("io_threads", io_threads, 1, 64),
 	SIZE("max_content_length", max_content_length, 1024, (uint64_t)1 << 34),
 	SIZE("max_object_bytes", max_object_bytes, 256, (uint64_t)1 << 30),
 	SIZE("max_depth", max_depth, 4, 1000),
@@ -70,6 +71,7 @@ void config_defaults(struct config *c)
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
 	c->port = 8080;
 	c->threads = 4;
+	c->io_threads = 1;
 	c->max_content_length = 100u * 1024 * 1024;
 	c->max_object_bytes = 1024 * 1024;
 	c->max_depth = 32;

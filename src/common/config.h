@@ -23,6 +23,7 @@ struct config {
 	unsigned port;			     /* 8080; 0 picks a free port */
 	char port_file[CONFIG_PATH_MAX];     /* where to write the bound port ("" none) */
 	unsigned threads;		     /* HTTP worker threads */
+	unsigned io_threads;		     /* libmicrohttpd I/O threads (1) */
 	size_t max_content_length;	     /* POST body cap, bytes (TAXII 413) */
 	size_t max_object_bytes;	     /* one STIX object */
 	size_t max_depth;		     /* JSON nesting inside one object */

@@ -4,13 +4,16 @@
  * failed logins (suspended connections resumed by a timer thread, so no
  * worker sleeps), TLS, and a graceful stop.
  *
- * One libmicrohttpd thread does the I/O of every connection. A request whose
- * body is in is suspended and queued; a pool of workers takes requests from
- * the one queue in arrival order and resumes each connection with its
- * answer. So a request waits for the first free worker, not for the others
- * that happened to arrive on the same connection thread: with the
- * connections pinned to threads (libmicrohttpd's thread pool) a page could
- * wait behind 18 connections on one thread while another thread served 11.
+ * libmicrohttpd's threads (io_threads, one by default) do the I/O, each of
+ * the connections it accepted. A request whose body is in is suspended and
+ * queued; a pool of workers takes requests from the one queue in arrival
+ * order and resumes each connection with its answer. So a request waits for
+ * the first free worker, not for the others that happened to arrive on the
+ * same connection thread: answered on the thread that held its connection,
+ * a page could wait behind 18 connections on one thread while another
+ * thread served 11. Only the I/O stays with the connection's thread; with
+ * TLS that includes encrypting every answer, which more io_threads can
+ * share on a machine with cores to spare (docs/decisions.md).
  *
  * Depends on api/ and common/; the only folder that includes <microhttpd.h>.
  */
@@ -491,14 +494,13 @@ err_t server_start(struct app *app, struct server **out, char *msg, size_t n)
 		{MHD_OPTION_END, 0, NULL},
 	};
 	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
-
-	s->d = MHD_start_daemon(flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, s,
-				MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED,
-				on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
-				tls ? tls_opts : no_opts, MHD_OPTION_END);
+	s->d = MHD_start_daemon(
+		flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+		ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_THREAD_POOL_SIZE, app->cfg.io_threads, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, NULL, MHD_OPTION_ARRAY, tls ? tls_opts : no_opts, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(msg, n,
 			 "cannot listen on %s port %u (in use, or a bad TLS certificate or key)",

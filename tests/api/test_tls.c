@@ -2,7 +2,9 @@
  * test_tls.c - `renkei serve --tls-cert --tls-key`: HTTPS with a self-signed
  * certificate made by openssl in the temporary directory, TLS 1.2 and 1.3
  * both negotiable (DESIGN.md §4.1), the API working over it, and the port
- * refusing plain HTTP and clients that do not trust the certificate.
+ * refusing plain HTTP and clients that do not trust the certificate. The
+ * server runs two I/O threads (--io-threads 2), which share the connections
+ * and their encryption.
  *
  * Needs the openssl command. Runs the real `renkei serve` on a demo hub.
  */
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +42,7 @@ static int setup(void **state)
 		return -1;
 	}
 	snprintf(h->cafile, sizeof(h->cafile), "%s", cert);
-	if (rk_serve_start(h, "--tls-cert", cert, "--tls-key", key, NULL)) {
+	if (rk_serve_start(h, "--tls-cert", cert, "--tls-key", key, "--io-threads", "2", NULL)) {
 		rk_hub_free(h);
 		return -1;
 	}
@@ -155,6 +158,48 @@ static void t_post_over_tls(void **state)
 	free(env);
 }
 
+/* The threads of the server named name by libmicrohttpd (Linux: comm). */
+static int threads_named(pid_t pid, const char *name)
+{
+	char path[64], comm[32];
+	int n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char file[400];
+		snprintf(file, sizeof(file), "%s/%s/comm", path, e->d_name);
+		FILE *f = fopen(file, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = '\0';
+			n += !strcmp(comm, name);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* io_threads: two libmicrohttpd threads, and new connections served by
+ * either (each request below is a connection of its own). */
+static void t_two_io_threads(void **state)
+{
+	struct rk_hub *h = *state;
+	struct rk_resp r;
+	assert_int_equal(threads_named(h->pid, "MHD-worker"), 2);
+	for (int i = 0; i < 20; i++) {
+		rk_get(h, &r, "ipa-analyst", "/taxii2/");
+		rk_assert_ok(&r);
+		rk_resp_release(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +209,7 @@ int main(void)
 		cmocka_unit_test(t_plain_http_refused),
 		cmocka_unit_test(t_untrusted_refused),
 		cmocka_unit_test(t_post_over_tls),
+		cmocka_unit_test(t_two_io_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -207,7 +207,7 @@ static const char *const pg_migrations[] = {
 	 * nothing to do. */
 	"SELECT 1;",
 	/* 6: on SQLite, an id's owner is read from its stored rows and
-	 * object_owners keeps only the owners of deleted ids. Here nodes
+	 * object_owners keeps the owners of deleted rows. Here nodes
 	 * write at once, and the claim in object_owners (P_OBJ_CLAIM_INSERT)
 	 * is what lets only one of two of them take a new id: kept as it is. */
 	"SELECT 1;",

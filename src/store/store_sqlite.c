@@ -227,13 +227,13 @@ static const char *const migrations[] = {
 	"INSERT INTO objects_seq_freed(region, seq) VALUES(OLD.seq >> 40, OLD.seq) "
 	"ON CONFLICT(region) DO UPDATE SET seq = max(seq, excluded.seq); END;",
 	/* 6: the owner of an id (DESIGN.md §3.2) is the provider of its stored
-	 * versioned rows; object_owners keeps only the owners of ids whose
-	 * versioned rows were all deleted, written by the database at each
-	 * delete (S_OWNER_OTHER). A new id no longer claims a row in a second
-	 * index keyed by random text: at 1 M objects that cost ingest half its
-	 * speed (docs/PERFORMANCE.md). An unversioned row (an SCO: no created,
-	 * no modified) has no owner; which rows are is read once from the
-	 * bodies. */
+	 * versioned rows; object_owners keeps the owner of each id a versioned
+	 * row of which was deleted, written by the database at the delete, so
+	 * that an id whose every version is gone stays its provider's
+	 * (S_OWNER_OTHER); the owners of ids still stored are taken out of it. A new id no longer
+	 * claims a row in a second index keyed by random text: at 1 M objects that cost ingest half
+	 * its speed (docs/PERFORMANCE.md). An unversioned row (an SCO: no created, no modified) has
+	 * no owner; which rows are is read once from the bodies. */
 	"ALTER TABLE objects ADD COLUMN unversioned INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE objects SET unversioned = 1 WHERE "
 	"json_type(CAST(body AS TEXT), '$.created') IS NULL AND "
@@ -316,7 +316,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_GRANT_GET] =
 		"SELECT can_read, can_write FROM grants WHERE collection_id = ?1 AND org_id = ?2",
 	/* Another organisation's versioned row of the id, in any collection,
-	 * or its owner after every such row was deleted (migration 6). */
+	 * or another owner kept for a deleted row of it (migration 6). */
 	[S_OWNER_OTHER] = "SELECT org_id FROM objects INDEXED BY objects_version WHERE "
 			  "collection_id IN (SELECT id FROM collections) AND stix_id = ?1 AND "
 			  "unversioned = 0 AND org_id <> ?2 UNION ALL SELECT org_id FROM "
@@ -414,11 +414,6 @@ static err_t migrate(struct sqlite_conn *c)
 			version, N_MIGRATIONS);
 		return ERR_CONFLICT;
 	}
-	/* A migration is one transaction; the undo copy of each of its
-	 * statements (the statement journal) can hold a whole table: on disk,
-	 * not in memory (96 MB for migration 6 at 1.4 M objects). */
-	if ((size_t)version < N_MIGRATIONS)
-		sqlite3_exec(c->db, "PRAGMA temp_store=FILE", NULL, NULL, NULL);
 	for (size_t v = (size_t)version; v < N_MIGRATIONS; v++) {
 		char bump[64];
 		snprintf(bump, sizeof(bump), "INSERT INTO schema_version VALUES(%zu)", v + 1);
@@ -439,7 +434,6 @@ static err_t migrate(struct sqlite_conn *c)
 		if (version > 0)
 			log_info("store: upgraded the schema to version %zu", v + 1);
 	}
-	sqlite3_exec(c->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
 	return ERR_OK;
 }
 
@@ -515,12 +509,11 @@ static err_t sq_connect(const char *dsn, bool create, struct store_conn **out)
 	 * with 2 MB it stays at 37-41 MB and serves as many pages (a deep page's
 	 * rows come from the OS cache either way).
 	 */
-	rc = sqlite3_exec(
-		c->db,
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-		"PRAGMA foreign_keys=ON; PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY; "
-		"PRAGMA wal_autocheckpoint=16000; PRAGMA journal_size_limit=67108864;",
-		NULL, NULL, NULL);
+	rc = sqlite3_exec(c->db,
+			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+			  "PRAGMA foreign_keys=ON; PRAGMA cache_size=-2000; "
+			  "PRAGMA wal_autocheckpoint=16000; PRAGMA journal_size_limit=67108864;",
+			  NULL, NULL, NULL);
 	if (rc) {
 		err = fail(c, rc, "pragmas");
 		goto fail;
@@ -528,6 +521,15 @@ static err_t sq_connect(const char *dsn, bool create, struct store_conn **out)
 	err = migrate(c);
 	if (err)
 		goto fail;
+	/* Temporary tables and statement journals in memory, but only after
+	 * the migrations: a migration is one transaction, and its statement
+	 * journal can hold a whole table (96 MB for migration 6 at 1.4 M
+	 * objects), so they keep SQLite's default, a file. */
+	rc = sqlite3_exec(c->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
+	if (rc) {
+		err = fail(c, rc, "temp_store");
+		goto fail;
+	}
 	for (int i = 0; i < S__COUNT; i++) {
 		rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&c->stmt[i], NULL);
@@ -1148,7 +1150,7 @@ static err_t sq_object_put(struct store_conn *base, int64_t collection_id, const
 	/*
 	 * Ownership: the organisation that first shared an id owns it: the
 	 * provider of its versioned rows in any collection, or, once they are
-	 * all deleted, the one object_owners keeps (migration 6). Not for
+	 * all deleted, the one object_owners kept at the deletes (migration 6). Not for
 	 * unversioned objects (SCOs): their ids are derived from their values,
 	 * so two organisations that observed the same address share the same
 	 * id; each posts its own copy, with its own scope, and refusing the

@@ -8,7 +8,7 @@
  *   data; migration 4 marks each stored version last or first as it is;
  *   after migration 5 (SQLite) a deleted row's number is not given again;
  *   after migration 6 (SQLite) an id's owner is read from its rows, and
- *   object_owners keeps only the owners of deleted ids; either way an id
+ *   object_owners keeps the owners of deleted rows; either way an id
  *   stays its provider's;
  * - a hub whose schema is newer than this renkei is refused, with the
  *   reason, and left untouched.
